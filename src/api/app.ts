@@ -1,0 +1,80 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { Registry } from 'prom-client'
+import { BridgeError } from '../core/errors.ts'
+import { describeIssues } from '../core/validate.ts'
+import type { Logger } from '../log/logger.ts'
+import type { TokenRepo } from '../store/port.ts'
+import { requireScope } from './auth.ts'
+import { errorResponse, notFound } from './errors.ts'
+import { httpMetrics } from './metrics.ts'
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { metricsRoutes, openApiRoute } from './routes/meta.ts'
+import { type NodeInfo, nodeRoutes } from './routes/node.ts'
+
+export interface ApiDeps {
+  readonly tokens: TokenRepo
+  readonly node: NodeInfo
+  readonly metrics: Registry
+  readonly readiness: readonly ReadinessCheck[]
+  readonly log: Logger
+  readonly maxBodyBytes: number
+}
+
+/**
+ * The bridge's HTTP API as a Hono app (no socket: tests call `app.request()`).
+ * Everything but /healthz and /readyz needs a bearer token; every error leaves as
+ * `{"error": {"code", "message", "hint"}}`.
+ */
+export function createApi(deps: ApiDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success)
+        throw new BridgeError('INVALID_REQUEST', `invalid request: ${describeIssues(result.error.issues)}`, {
+          status: 400,
+          hint: 'fix the fields named above; /openapi.json has the schema',
+        })
+    },
+  })
+  const read = requireScope(deps.tokens, 'read')
+
+  app.onError((err, c) => errorResponse(c, err, deps.log))
+  app.notFound(notFound)
+  app.use(httpMetrics(deps.metrics))
+  app.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw new BridgeError('BODY_TOO_LARGE', `request body larger than ${deps.maxBodyBytes} bytes`, {
+          status: 413,
+          hint: 'send a smaller body, or raise api.max_body_bytes',
+        })
+      },
+    }),
+  )
+
+  app.route('/', healthRoutes(deps.readiness))
+  app.route('/', nodeRoutes(deps.node, read))
+
+  app.route('/', metricsRoutes(deps.metrics, read))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token; scopes: read, send (implies read), admin (implies all)',
+  })
+  app.openapi({ ...openApiRoute, middleware: [read] as const }, (c) =>
+    c.json(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'Mainframe Bridge API',
+          version: deps.node.version,
+          description: 'Relay messages between Mainframe, Matrix, email and EVM chains.',
+        },
+      }),
+      200,
+    ),
+  )
+  return app
+}

@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ServerType } from '@hono/node-server'
+import { serve } from '@hono/node-server'
+import { createApi } from './api/app.ts'
+import { createMetrics } from './api/metrics.ts'
+import { hashToken } from './api/tokens.ts'
+import type { Config } from './config/schema.ts'
+import { BridgeError } from './core/errors.ts'
+import type { NodeIdentity } from './crypto/identity.ts'
+import type { Logger } from './log/logger.ts'
+import { openStore } from './store/index.ts'
+import type { Store } from './store/port.ts'
+import { VERSION } from './version.ts'
+
+export interface RunningBridge {
+  /** The address the API listens on, e.g. `127.0.0.1:8080` (the real port when 0 was asked). */
+  readonly apiAddress: string
+  readonly store: Store
+  /** Stops accepting requests, lets in-flight ones finish, closes the store. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts one bridge process: store (migrated), identity, HTTP API.
+ * @throws BridgeError when the store cannot open or the API address is taken.
+ */
+export async function startBridge(
+  config: Config,
+  identity: NodeIdentity,
+  log: Logger,
+): Promise<RunningBridge> {
+  const store = await openStore(config.store)
+  try {
+    const applied = await store.migrate()
+    if (applied.length) log.info({ migrations: applied }, 'store migrated')
+    await ensureAdminToken(store, config.data_dir, log)
+    const api = createApi({
+      tokens: store.tokens,
+      node: {
+        peerId: identity.peerId,
+        ed25519PublicKey: identity.publicKey,
+        x25519PublicKey: identity.x25519PublicKey,
+        listen: config.node.listen,
+        version: VERSION,
+      },
+      metrics: createMetrics(),
+      readiness: [{ name: 'store', check: () => store.ping() }],
+      log,
+      maxBodyBytes: config.api.max_body_bytes,
+    })
+    const server = await listen(api.fetch, config.api.listen)
+    const apiAddress = addressOf(server, config.api.listen)
+    log.info({ api: apiAddress, peerId: identity.peerId, dataDir: config.data_dir }, 'bridge started')
+    let stopping: Promise<void> | undefined
+    return {
+      apiAddress,
+      store,
+      stop: () => {
+        stopping ??= (async () => {
+          await new Promise<void>((resolve) => server.close(() => resolve()))
+          await store.close()
+          log.info('bridge stopped')
+        })()
+        return stopping
+      },
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+/** Registers the token in <data_dir>/admin.token, unless it is already known (or was revoked). */
+async function ensureAdminToken(store: Store, dataDir: string, log: Logger): Promise<void> {
+  let token: string
+  try {
+    token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim()
+  } catch {
+    return
+  }
+  if (!token) return
+  const hash = hashToken(token)
+  if (await store.tokens.findByHash(hash)) return
+  await store.tokens.create({ name: 'admin', tokenHash: hash, scopes: ['admin'] })
+  log.info('admin token registered from admin.token')
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, address: string): Promise<ServerType> {
+  const colon = address.lastIndexOf(':')
+  const hostname = address.slice(0, colon).replace(/^\[|\]$/g, '')
+  const port = Number(address.slice(colon + 1))
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port })
+    server.once('listening', () => resolve(server))
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(
+        new BridgeError('API_LISTEN_FAILED', `cannot listen on ${address} (${cause.code ?? cause.message})`, {
+          cause,
+          hint:
+            cause.code === 'EADDRINUSE'
+              ? 'another process uses this port: stop it, or set api.listen (MFB_API__LISTEN) to a free one'
+              : 'check api.listen in the config',
+        }),
+      ),
+    )
+  })
+}
+
+function addressOf(server: ServerType, fallback: string): string {
+  const bound = server.address()
+  if (bound && typeof bound === 'object') {
+    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+    return `${host}:${bound.port}`
+  }
+  return fallback
+}

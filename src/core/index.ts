@@ -1,0 +1,6 @@
+export * from './address.ts'
+export * from './errors.ts'
+export * from './ids.ts'
+export * from './message.ts'
+export * from './redact.ts'
+export * from './validate.ts'

@@ -1,0 +1,31 @@
+import { queryFailed } from '../errors.ts'
+import type { Row } from './connection.ts'
+
+/**
+ * Typed reads of result columns. The schema makes the types certain (STRICT tables), so a
+ * mismatch means a damaged database or a bug: it throws STORE_QUERY_FAILED naming the column.
+ */
+
+/** A TEXT column. */
+export function text(row: Row, column: string): string {
+  const value = row[column]
+  if (typeof value !== 'string') throw unexpected(column, 'text', value)
+  return value
+}
+
+/** An INTEGER column, as a number. */
+export function int(row: Row, column: string): number {
+  const value = row[column]
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw unexpected(column, 'an integer', value)
+  return value
+}
+
+/** A nullable INTEGER column. */
+export function intOrNull(row: Row, column: string): number | null {
+  return row[column] === null ? null : int(row, column)
+}
+
+function unexpected(column: string, expected: string, value: unknown): Error {
+  const got = value === null ? 'null' : typeof value
+  return queryFailed('sqlite', new TypeError(`column ${column}: expected ${expected}, got ${got}`), false)
+}
