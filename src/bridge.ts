@@ -9,6 +9,7 @@ import type { Config } from './config/schema.ts'
 import { BridgeError } from './core/errors.ts'
 import type { NodeIdentity } from './crypto/identity.ts'
 import type { Logger } from './log/logger.ts'
+import { type Pipeline, startPipeline } from './pipeline.ts'
 import { openStore } from './store/index.ts'
 import type { Store } from './store/port.ts'
 import { VERSION } from './version.ts'
@@ -22,7 +23,7 @@ export interface RunningBridge {
 }
 
 /**
- * Starts one bridge process: store (migrated), identity, HTTP API.
+ * Starts one bridge process: store (migrated), relay pipeline with its adapters, HTTP API.
  * @throws BridgeError when the store cannot open or the API address is taken.
  */
 export async function startBridge(
@@ -31,11 +32,14 @@ export async function startBridge(
   log: Logger,
 ): Promise<RunningBridge> {
   const store = await openStore(config.store)
+  let pipeline: Pipeline | undefined
   try {
     const applied = await store.migrate()
     if (applied.length) log.info({ migrations: applied }, 'store migrated')
     await ensureAdminToken(store, config.data_dir, log)
+    pipeline = await startPipeline(config, store, `mf:${identity.peerId}`, log)
     const api = createApi({
+      pipeline: pipeline.api,
       tokens: store.tokens,
       node: {
         peerId: identity.peerId,
@@ -59,6 +63,7 @@ export async function startBridge(
       stop: () => {
         stopping ??= (async () => {
           await new Promise<void>((resolve) => server.close(() => resolve()))
+          await pipeline?.stop()
           await store.close()
           log.info('bridge stopped')
         })()
@@ -66,6 +71,7 @@ export async function startBridge(
       },
     }
   } catch (err) {
+    await pipeline?.stop()
     await store.close()
     throw err
   }

@@ -1,19 +1,37 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { BridgeError } from '../core/errors.ts'
 import { describeIssues } from '../core/validate.ts'
 import type { Logger } from '../log/logger.ts'
-import type { TokenRepo } from '../store/port.ts'
+import type { QueueDriver } from '../queue/port.ts'
+import type { Relay } from '../relay/pipeline.ts'
+import type { Store, TokenRepo } from '../store/port.ts'
 import { requireScope } from './auth.ts'
 import { errorResponse, notFound } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { linkRoutes } from './routes/links.ts'
+import { messageRoutes } from './routes/messages.ts'
 import { metricsRoutes, openApiRoute } from './routes/meta.ts'
 import { type NodeInfo, nodeRoutes } from './routes/node.ts'
+import { queueRoutes } from './routes/queue.ts'
+
+/** The relay pipeline's parts the API serves (absent in a process that runs no pipeline). */
+export interface PipelineApi {
+  readonly store: Store
+  readonly queue: QueueDriver
+  readonly relay: Relay
+  /** The `mf:` address messages sent through the API come from by default. */
+  readonly nodeAddress: string
+  /** Each adapter's own routes, mounted at /adapters/<network>/ (they authenticate themselves). */
+  readonly adapterRoutes: ReadonlyMap<string, Hono>
+}
 
 export interface ApiDeps {
   readonly tokens: TokenRepo
+  readonly pipeline?: PipelineApi
   readonly node: NodeInfo
   readonly metrics: Registry
   readonly readiness: readonly ReadinessCheck[]
@@ -55,6 +73,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.route('/', healthRoutes(deps.readiness))
   app.route('/', nodeRoutes(deps.node, read))
+  const pipeline = deps.pipeline
+  if (pipeline) {
+    const send = requireScope(deps.tokens, 'send')
+    const admin = requireScope(deps.tokens, 'admin')
+    app.route('/', messageRoutes(pipeline, send, read))
+    app.route('/', linkRoutes(pipeline.store, read, admin))
+    app.route('/', queueRoutes(pipeline, read, admin))
+    for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
+  }
 
   app.route('/', metricsRoutes(deps.metrics, read))
 

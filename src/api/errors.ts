@@ -29,6 +29,11 @@ function fromHttpException(err: unknown): BridgeError | undefined {
       status: 413,
       hint: 'send a smaller body, or raise api.max_body_bytes',
     })
+  if (err.status === 400 && /json/i.test(err.message))
+    return new BridgeError('JSON_INVALID', 'the request body is not valid JSON', {
+      status: 400,
+      hint: 'send a JSON document with content-type: application/json',
+    })
   return new BridgeError('HTTP_ERROR', err.message || 'bad request', {
     status: (err.status >= 400 && err.status < 600 ? err.status : 400) as BridgeError['status'],
   })

@@ -3,7 +3,9 @@ import { Command } from 'commander'
 import { VERSION } from '../version.ts'
 import { initCommand } from './commands/init.ts'
 import { keysCommand } from './commands/keys.ts'
+import { sendCommand } from './commands/send.ts'
 import { startCommand } from './commands/start.ts'
+import { statusCommand } from './commands/status.ts'
 import { describeFailure } from './exit.ts'
 
 const program = new Command('mainframe-bridge')
@@ -16,6 +18,8 @@ const program = new Command('mainframe-bridge')
 initCommand(program)
 startCommand(program)
 keysCommand(program)
+sendCommand(program)
+statusCommand(program)
 for (const command of program.commands) command.exitOverride()
 for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride()
 

@@ -38,6 +38,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     data_dir: dataDir,
     node: { ...raw.node, key_file: inData(raw.node.key_file) },
     store: { ...raw.store, sqlite: { path: inData(raw.store.sqlite.path) } },
+    queue: { ...raw.queue, sqlite: { path: inData(raw.queue.sqlite.path) } },
     ...(source ? { source } : {}),
   }
 }

@@ -46,6 +46,50 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    queue: z
+      .object({
+        driver: z.enum(['sqlite', 'bullmq']).default('sqlite'),
+        sqlite: z
+          .object({ path: z.string().min(1).default('queue.db') })
+          .strict()
+          .prefault({}),
+        redis: z
+          .object({
+            url: z
+              .string()
+              .regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…')
+              .default('redis://127.0.0.1:6379'),
+            prefix: z.string().min(1).max(64).default('mfb'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    relay: z
+      .object({
+        attempts: z.number().int().min(1).max(100).default(8),
+        backoff_ms: z.number().int().min(1).max(3_600_000).default(1000),
+        max_backoff_ms: z.number().int().min(1).max(86_400_000).default(300_000),
+        route_concurrency: z.number().int().min(1).max(1000).default(16),
+        deliver_concurrency: z.number().int().min(1).max(1000).default(32),
+        delivery_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+        sweep_interval_ms: z.number().int().min(1000).max(3_600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    adapters: z
+      .object({
+        webhook: z
+          .object({
+            enabled: z.boolean().default(true),
+            signature_tolerance_s: z.number().int().min(1).max(86_400).default(300),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     store: z
       .object({
         driver: z.literal('sqlite').default('sqlite'),

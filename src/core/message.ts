@@ -28,7 +28,9 @@ export const addressUri = z
 
 export const messageIdSchema = z
   .string()
-  .refine(isMessageId, { message: 'a message id is "m" followed by 40 lower-case hex digits' })
+  .refine((value: string): boolean => isMessageId(value), {
+    message: 'a message id is "m" followed by 40 lower-case hex digits',
+  })
   .meta({ example: 'm3f1c9a0d6b2e4f8a7c5d3b1e9f0a2c4d6e8b0a1c' })
 
 export const networkName = z

@@ -2,7 +2,33 @@ import { BridgeError } from '../core/errors.ts'
 import type { Store } from './port.ts'
 
 export type { StoreErrorCode } from './errors.ts'
-export type { ApiToken, CursorRepo, CursorState, DedupeRepo, Repos, Scope, Store, TokenRepo } from './port.ts'
+export type {
+  ApiToken,
+  CursorRepo,
+  CursorState,
+  DedupeRepo,
+  DeliveryRecord,
+  DeliveryRepo,
+  DeliveryState,
+  DeliveryTarget,
+  Link,
+  LinkAcl,
+  LinkDirection,
+  LinkEndpoint,
+  LinkInput,
+  LinkRepo,
+  MessageRepo,
+  MessageState,
+  Repos,
+  Scope,
+  Store,
+  StoredMessage,
+  TokenRepo,
+  Trace,
+  TraceInput,
+  TraceOutcome,
+  TraceRepo,
+} from './port.ts'
 export { SCOPES } from './port.ts'
 
 /** Store settings as the config carries them; the union grows with each driver. */

@@ -95,12 +95,14 @@ export function newTokenId(): string {
   return randomBytes(16).toString('base64url')
 }
 
-function describeType(value: unknown): string {
+/** How errors name a value's type without echoing it: 'null', 'an array', or its typeof. */
+export function describeType(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   return typeof value
 }
 
-function describeNumber(value: unknown): string {
+/** A number as shown in errors (numbers carry no secret), else its type. */
+export function describeNumber(value: unknown): string {
   return typeof value === 'number' ? String(value) : describeType(value)
 }

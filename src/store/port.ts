@@ -1,5 +1,6 @@
 /**
- * The store port: what the bridge keeps durably (API tokens, resume cursors, dedupe marks),
+ * The store port: what the bridge keeps durably (API tokens, resume cursors, dedupe marks, and
+ * the relay's links, messages, deliveries and traces in `relay-port.ts`),
  * independent of the database behind it. Drivers live in `src/store/<driver>/`; every driver
  * passes the one conformance suite in `test/unit/store/conformance.ts`.
  *
@@ -15,6 +16,10 @@
  * to the driver's busy timeout, then `STORE_BUSY`, retryable), or on a transaction that this
  * same handle has open.
  */
+
+import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
+
+export type * from './relay-port.ts'
 
 /** Every scope a token may carry, in canonical order. */
 export const SCOPES = ['read', 'send', 'admin'] as const
@@ -90,6 +95,11 @@ export interface Repos {
   tokens: TokenRepo
   cursors: CursorRepo
   dedupe: DedupeRepo
+  /** The relay pipeline's repos: see `relay-port.ts`. */
+  links: LinkRepo
+  messages: MessageRepo
+  deliveries: DeliveryRepo
+  traces: TraceRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

@@ -49,6 +49,28 @@ export class SqliteConnection {
     this.#guard(() => this.#db.exec(sql))
   }
 
+  /**
+   * Runs `work` (several statements) atomically: inside the transaction already open on this
+   * connection (whose owner rolls back on error), else in its own BEGIN IMMEDIATE … COMMIT,
+   * rolled back if `work` throws.
+   */
+  atomic<T>(work: () => T): T {
+    if (this.inTransaction) return work()
+    this.exec('BEGIN IMMEDIATE')
+    try {
+      const result = work()
+      this.exec('COMMIT')
+      return result
+    } catch (err) {
+      try {
+        if (this.inTransaction) this.exec('ROLLBACK')
+      } catch {
+        // Keep the error that caused the rollback; the next BEGIN reports a stuck transaction.
+      }
+      throw err
+    }
+  }
+
   /** Whether a transaction is open on this connection. */
   get inTransaction(): boolean {
     return this.#db.isOpen && this.#db.isTransaction

@@ -44,6 +44,84 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dedupe_expires_at ON dedupe (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'relay_links_messages_deliveries_traces',
+    // links.ord (the rowid) keeps creation order within a millisecond, also across VACUUM.
+    // messages keep their rowid for the same reason, and because their rows are large.
+    // deliveries_pending is what hasPendingBefore reads: only pending rows, so its cost does
+    // not grow with a conversation's history; deliveries_order gives max(seq) per pair.
+    sql: `
+      CREATE TABLE links (
+        ord INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        allow_senders TEXT,
+        rate_limit_per_minute INTEGER CHECK (rate_limit_per_minute >= 1),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX links_created_at ON links (created_at);
+
+      CREATE TABLE link_endpoints (
+        link_id TEXT NOT NULL REFERENCES links (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        network TEXT NOT NULL,
+        address TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'both')),
+        options TEXT NOT NULL,
+        PRIMARY KEY (link_id, position)
+      ) STRICT, WITHOUT ROWID;
+      CREATE UNIQUE INDEX link_endpoints_endpoint ON link_endpoints (network, address, link_id);
+
+      CREATE TABLE messages (
+        id TEXT NOT NULL PRIMARY KEY,
+        message TEXT NOT NULL,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('ingested', 'routed')),
+        received_at INTEGER NOT NULL,
+        routed_at INTEGER
+      ) STRICT;
+      CREATE INDEX messages_ingested ON messages (received_at) WHERE state = 'ingested';
+
+      CREATE TABLE deliveries (
+        message_id TEXT NOT NULL,
+        target_key TEXT NOT NULL,
+        link_id TEXT NOT NULL,
+        network TEXT NOT NULL,
+        address TEXT NOT NULL,
+        conversation_key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'refused')),
+        attempts INTEGER NOT NULL,
+        native_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        PRIMARY KEY (message_id, target_key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE UNIQUE INDEX deliveries_order ON deliveries (target_key, conversation_key, seq);
+      CREATE INDEX deliveries_pending ON deliveries (target_key, conversation_key, seq)
+        WHERE state = 'pending';
+
+      CREATE TABLE traces (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        target_key TEXT,
+        stage TEXT NOT NULL CHECK (stage IN ('ingest', 'route', 'deliver')),
+        attempt INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'retry', 'dead', 'refused')),
+        error_code TEXT,
+        error_message TEXT,
+        process_id TEXT
+      ) STRICT;
+      CREATE INDEX traces_message ON traces (message_id, started_at);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

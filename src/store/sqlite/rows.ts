@@ -25,6 +25,18 @@ export function intOrNull(row: Row, column: string): number | null {
   return row[column] === null ? null : int(row, column)
 }
 
+/** A nullable TEXT column. */
+export function textOrNull(row: Row, column: string): string | null {
+  return row[column] === null ? null : text(row, column)
+}
+
+/** A REAL (or INTEGER) column, as a finite number. */
+export function real(row: Row, column: string): number {
+  const value = row[column]
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw unexpected(column, 'a number', value)
+  return value
+}
+
 function unexpected(column: string, expected: string, value: unknown): Error {
   const got = value === null ? 'null' : typeof value
   return queryFailed('sqlite', new TypeError(`column ${column}: expected ${expected}, got ${got}`), false)

@@ -1,14 +1,28 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { closed, txAborted, txMisuse } from '../errors.ts'
-import type { CursorRepo, DedupeRepo, Repos, Store, TokenRepo } from '../port.ts'
+import type {
+  CursorRepo,
+  DedupeRepo,
+  DeliveryRepo,
+  LinkRepo,
+  MessageRepo,
+  Repos,
+  Store,
+  TokenRepo,
+  TraceRepo,
+} from '../port.ts'
 import { openConnection, type SqliteConnection } from './connection.ts'
 import { sqliteCursors } from './cursors.ts'
 import { sqliteDedupe } from './dedupe.ts'
+import { sqliteDeliveries } from './deliveries.ts'
+import { sqliteLinks } from './links.ts'
+import { sqliteMessages } from './messages.ts'
 import { applyMigrations, assertKnownSchema, readSchemaVersion } from './migrate.ts'
 import { MIGRATIONS } from './migrations.ts'
 import { Mutex } from './mutex.ts'
 import type { Run } from './run.ts'
 import { sqliteTokens } from './tokens.ts'
+import { sqliteTraces } from './traces.ts'
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -56,6 +70,10 @@ class SqliteStore implements Store {
   readonly tokens: TokenRepo
   readonly cursors: CursorRepo
   readonly dedupe: DedupeRepo
+  readonly links: LinkRepo
+  readonly messages: MessageRepo
+  readonly deliveries: DeliveryRepo
+  readonly traces: TraceRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -65,9 +83,14 @@ class SqliteStore implements Store {
   constructor(conn: SqliteConnection) {
     this.#conn = conn
     const run: Run = (work) => this.#exclusive(() => work(this.#conn))
-    this.tokens = sqliteTokens(run)
-    this.cursors = sqliteCursors(run)
-    this.dedupe = sqliteDedupe(run)
+    const repos = bindRepos(run)
+    this.tokens = repos.tokens
+    this.cursors = repos.cursors
+    this.dedupe = repos.dedupe
+    this.links = repos.links
+    this.messages = repos.messages
+    this.deliveries = repos.deliveries
+    this.traces = repos.traces
   }
 
   migrate(): Promise<number[]> {
@@ -143,7 +166,20 @@ function txRepos(conn: SqliteConnection, state: TxState): Repos {
       throw err
     }
   }
-  return { tokens: sqliteTokens(run), cursors: sqliteCursors(run), dedupe: sqliteDedupe(run) }
+  return bindRepos(run)
+}
+
+/** Every repo, each reaching the connection through `run`. */
+function bindRepos(run: Run): Repos {
+  return {
+    tokens: sqliteTokens(run),
+    cursors: sqliteCursors(run),
+    dedupe: sqliteDedupe(run),
+    links: sqliteLinks(run),
+    messages: sqliteMessages(run),
+    deliveries: sqliteDeliveries(run),
+    traces: sqliteTraces(run),
+  }
 }
 
 /** Rolls back if a transaction is still open; a failure here must not hide the error that caused it. */

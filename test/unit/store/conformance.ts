@@ -2,9 +2,13 @@ import { afterEach, describe } from 'vitest'
 import type { Store } from '../../../src/store/port.ts'
 import { cursorConformance } from './conformance/cursors.ts'
 import { dedupeConformance } from './conformance/dedupe.ts'
+import { deliveryConformance } from './conformance/deliveries.ts'
 import { lifecycleConformance } from './conformance/lifecycle.ts'
+import { linkConformance } from './conformance/links.ts'
+import { messageConformance } from './conformance/messages.ts'
 import type { ConformanceContext } from './conformance/support.ts'
 import { tokenConformance } from './conformance/tokens.ts'
+import { traceConformance } from './conformance/traces.ts'
 import { transactionConformance } from './conformance/transactions.ts'
 
 /**
@@ -43,6 +47,10 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('tokens', () => tokenConformance(ctx))
     describe('cursors', () => cursorConformance(ctx))
     describe('dedupe', () => dedupeConformance(ctx))
+    describe('links', () => linkConformance(ctx))
+    describe('messages', () => messageConformance(ctx))
+    describe('deliveries', () => deliveryConformance(ctx))
+    describe('traces', () => traceConformance(ctx))
     describe('transactions', () => transactionConformance(ctx))
   })
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { expect } from 'vitest'
 import { BridgeError } from '../../../../src/core/errors.ts'
+import { messageId } from '../../../../src/core/ids.ts'
+import { type BridgeMessage, bridgeMessageSchema } from '../../../../src/core/message.ts'
 import type { Store } from '../../../../src/store/port.ts'
 
 /** What each part of the conformance suite gets from `storeConformance`. */
@@ -50,4 +52,17 @@ export function latch(): { promise: Promise<void>; release: () => void } {
     release = resolve
   })
   return { promise, release }
+}
+
+/** A valid text BridgeMessage with a fresh id, in the conversation given (default: a fresh one). */
+export function testMessage(text = 'hello', conversationId = unique('!room')): BridgeMessage {
+  const nativeId = unique('$event')
+  return bridgeMessageSchema.parse({
+    kind: 'text',
+    id: messageId('matrix', nativeId),
+    origin: { network: 'matrix', nativeId, sender: 'matrix:@alice:example.com' },
+    conversation: { network: 'matrix', id: conversationId },
+    timestamp: Date.now(),
+    body: { text },
+  })
 }

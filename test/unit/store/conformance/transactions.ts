@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest'
 import type { Repos } from '../../../../src/store/port.ts'
-import { type ConformanceContext, latch, nextTurn, rejectsWith, unique } from './support.ts'
+import { type ConformanceContext, latch, nextTurn, rejectsWith, testMessage, unique } from './support.ts'
 
 /** Atomicity, isolation and the rules of `Store.transaction`. */
 export function transactionConformance(ctx: ConformanceContext): void {
@@ -34,6 +34,51 @@ export function transactionConformance(ctx: ConformanceContext): void {
     expect(await store.cursors.get(key)).toBeUndefined()
     expect(await store.tokens.findByHash(tokenHash)).toBeUndefined()
     expect(await store.dedupe.has(key, 'm')).toBe(false)
+  })
+
+  test('the relay repos commit together, and roll back together when fn throws', async () => {
+    const store = await ctx.open()
+    const boom = new Error('boom')
+    let linkId = ''
+    const relayWrites = async (tx: Repos, message: ReturnType<typeof testMessage>) => {
+      const endpoint = {
+        network: 'matrix',
+        address: unique('!room'),
+        direction: 'both' as const,
+        options: {},
+      }
+      linkId = (await tx.links.create({ name: 'tx', endpoints: [endpoint] })).id
+      expect(await tx.messages.insert(message, 'api')).toBe(true)
+      await tx.messages.markRouted(message.id)
+      const target = { targetKey: 't', linkId, network: 'matrix', address: endpoint.address }
+      const [row] = await tx.deliveries.createMany(message.id, 'conv', [target])
+      expect(await tx.deliveries.markDelivered(message.id, 't', { at: 1 })).toBe(true)
+      const trace = { messageId: message.id, targetKey: 't', stage: 'deliver' as const, attempt: 1 }
+      await tx.traces.append({ ...trace, startedAt: 1, durationMs: 1, outcome: 'ok', error: null })
+      expect(await tx.links.findByEndpoint('matrix', endpoint.address)).toHaveLength(1)
+      return row
+    }
+
+    const kept = testMessage()
+    const row = await store.transaction((tx) => relayWrites(tx, kept))
+    expect(row).toMatchObject({ messageId: kept.id, state: 'pending' })
+    expect(await store.links.get(linkId)).toBeDefined()
+    expect((await store.messages.get(kept.id))?.state).toBe('routed')
+    expect((await store.deliveries.get(kept.id, 't'))?.state).toBe('delivered')
+    expect(await store.traces.listByMessage(kept.id)).toHaveLength(1)
+
+    const lost = testMessage()
+    const outcome = store.transaction(async (tx) => {
+      await relayWrites(tx, lost)
+      await nextTurn()
+      throw boom
+    })
+    await expect(outcome).rejects.toBe(boom)
+    expect(await store.links.get(linkId)).toBeUndefined()
+    expect(await store.messages.get(lost.id)).toBeUndefined()
+    expect(await store.deliveries.listByMessage(lost.id)).toEqual([])
+    expect(await store.traces.listByMessage(lost.id)).toEqual([])
+    expect(await store.messages.insert(lost, 'api')).toBe(true)
   })
 
   test('reads inside the transaction see its own writes', async () => {

@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import { webhook } from '../adapters/webhook/index.ts'
+import type { Adapter } from './adapter.ts'
+import type { PipelineApi } from './api/app.ts'
+import type { Config } from './config/schema.ts'
+import type { Logger } from './log/logger.ts'
+import { openQueue } from './queue/index.ts'
+import { createRelay } from './relay/pipeline.ts'
+import type { Store } from './store/port.ts'
+import { VERSION } from './version.ts'
+
+export interface Pipeline {
+  readonly api: PipelineApi
+  /** Stops adapters, drains the workers (active jobs finish), closes the queue. */
+  stop(): Promise<void>
+}
+
+/**
+ * Opens the queue, builds the enabled adapters and the relay, starts the workers and the
+ * adapters. The order of stop is the reverse: nothing new comes in, then what is running
+ * finishes, then the queue closes.
+ */
+export async function startPipeline(
+  config: Config,
+  store: Store,
+  nodeAddress: string,
+  log: Logger,
+): Promise<Pipeline> {
+  const queue = await openQueue(
+    config.queue.driver === 'bullmq'
+      ? { driver: 'bullmq', redis: config.queue.redis }
+      : { driver: 'sqlite', sqlite: config.queue.sqlite },
+    { onError: (err) => log.warn({ err }, 'queue background error') },
+  )
+  const adapters = new Map<string, Adapter>()
+  const components = { log, links: store.links }
+  if (config.adapters.webhook.enabled) {
+    const factory = webhook({
+      toleranceSeconds: config.adapters.webhook.signature_tolerance_s,
+      userAgent: `mainframe-bridge/${VERSION}`,
+    })
+    adapters.set('webhook', factory({ ...components, log: log.child({ adapter: 'webhook' }) }))
+  }
+  const relay = createRelay({
+    store,
+    queue,
+    adapters,
+    log,
+    processId: `${process.pid}`,
+    options: {
+      attempts: config.relay.attempts,
+      backoff: { baseMs: config.relay.backoff_ms, maxMs: config.relay.max_backoff_ms },
+      concurrency: { route: config.relay.route_concurrency, deliver: config.relay.deliver_concurrency },
+      deliveryTimeoutMs: config.relay.delivery_timeout_ms,
+      sweepIntervalMs: config.relay.sweep_interval_ms,
+    },
+  })
+  const controller = new AbortController()
+  const adapterRoutes = new Map<string, Hono>()
+  for (const [network, adapter] of adapters) {
+    const routes = new Hono()
+    adapterRoutes.set(network, routes)
+    await adapter.start({ ingest: (msg) => relay.ingest(msg, network), routes, signal: controller.signal })
+  }
+  await relay.start()
+  log.info({ queue: queue.name, adapters: [...adapters.keys()] }, 'pipeline started')
+  return {
+    api: { store, queue, relay, nodeAddress, adapterRoutes },
+    async stop() {
+      controller.abort()
+      for (const adapter of adapters.values())
+        await adapter.stop().catch((err) => log.warn({ err }, 'adapter stop failed'))
+      await relay.stop()
+      await queue.close()
+    },
+  }
+}

@@ -1,0 +1,124 @@
+import type { Adapter } from '../adapter.ts'
+import type { BridgeError } from '../core/errors.ts'
+import { summarizeError, willRetry } from '../queue/failure.ts'
+import type { Job } from '../queue/port.ts'
+import type { Store } from '../store/port.ts'
+import { degrade } from './degrade.ts'
+import { adapterMissing, deliveryTimeout, messageMissing, targetGone } from './errors.ts'
+import type { DeliverJob } from './keys.ts'
+import type { FeeHooks } from './settle.ts'
+import type { Tracer } from './trace.ts'
+
+export interface DeliverDeps {
+  readonly store: Store
+  readonly adapters: ReadonlyMap<string, Adapter>
+  readonly tracer: Tracer
+  readonly fees: FeeHooks
+  readonly timeoutMs: number
+  /** Aborted when the bridge stops: adapters cancel their I/O, the job is retried later. */
+  readonly signal: AbortSignal
+}
+
+/**
+ * The deliver stage: translate (degrade to what the target carries) and hand to the adapter,
+ * then settle — receipt, trace row and fee in one store transaction. A job that finds its
+ * delivery already done (a redelivery after a crash) does nothing: the adapter is called at
+ * most once per success, and adapters pass the message id on so the far side can dedupe a
+ * call whose success was lost.
+ */
+export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Promise<void> {
+  const attempt = createAttempt(deps)
+  return async function deliver(job) {
+    const started = Date.now()
+    try {
+      await attempt(job, started)
+    } catch (err) {
+      const error = summarizeError(err)
+      const retry = willRetry(job, err)
+      const { messageId, targetKey } = job.data
+      if (await deps.store.deliveries.get(messageId, targetKey))
+        await deps.store.deliveries.markFailed(messageId, targetKey, error, !retry)
+      await deps.tracer.record({
+        messageId,
+        targetKey,
+        stage: 'deliver',
+        attempt: job.attempt,
+        startedAt: started,
+        outcome: retry ? 'retry' : 'dead',
+        error,
+      })
+      throw err
+    }
+  }
+}
+
+function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: number) => Promise<void> {
+  return async function attempt(job, started) {
+    const { messageId, targetKey } = job.data
+    const record = await deps.store.deliveries.get(messageId, targetKey)
+    if (!record) throw messageMissing(messageId)
+    if (record.state === 'delivered' || record.state === 'refused') return
+    const stored = await deps.store.messages.get(messageId)
+    if (!stored) throw messageMissing(messageId)
+    const link = await deps.store.links.get(record.linkId)
+    const endpoint = link?.endpoints.find((e) => e.network === record.network && e.address === record.address)
+    if (!endpoint) throw targetGone(record.linkId)
+    const adapter = deps.adapters.get(record.network)
+    if (!adapter) throw adapterMissing(record.network)
+
+    const target = {
+      linkId: record.linkId,
+      network: record.network,
+      address: record.address,
+      options: endpoint.options,
+    }
+    const receipt = await withTimeout(
+      (signal) => adapter.deliver(degrade(stored.message, adapter.capabilities), target, signal),
+      deps.timeoutMs,
+      deps.signal,
+      () => deliveryTimeout(record.network, deps.timeoutMs),
+    )
+    await deps.store.transaction(async (tx) => {
+      const changed = await tx.deliveries.markDelivered(messageId, targetKey, {
+        at: receipt.deliveredAt,
+        ...(receipt.nativeId ? { nativeId: receipt.nativeId } : {}),
+      })
+      if (!changed) return
+      await tx.traces.append({
+        messageId,
+        targetKey,
+        stage: 'deliver',
+        attempt: job.attempt,
+        startedAt: started,
+        durationMs: Date.now() - started,
+        outcome: 'ok',
+        error: null,
+      })
+      await deps.fees.accrue(tx, stored.message, record, receipt)
+    })
+  }
+}
+
+async function withTimeout<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  outer: AbortSignal,
+  onTimeout: () => BridgeError,
+): Promise<T> {
+  const controller = new AbortController()
+  const abort = () => controller.abort(outer.reason)
+  outer.addEventListener('abort', abort, { once: true })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      reject(onTimeout())
+    }, ms)
+  })
+  try {
+    return await Promise.race([run(controller.signal), timeout])
+  } finally {
+    clearTimeout(timer)
+    outer.removeEventListener('abort', abort)
+  }
+}

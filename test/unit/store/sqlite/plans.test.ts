@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest'
+import { openConnection } from '../../../../src/store/sqlite/connection.ts'
+import { CREATE, PENDING_BEFORE } from '../../../../src/store/sqlite/deliveries.ts'
+import { SELECT_BY_ENDPOINT } from '../../../../src/store/sqlite/links.ts'
+import { LIST_INGESTED } from '../../../../src/store/sqlite/messages.ts'
+import { applyMigrations } from '../../../../src/store/sqlite/migrate.ts'
+import { MIGRATIONS } from '../../../../src/store/sqlite/migrations.ts'
+import { SELECT_BY_MESSAGE } from '../../../../src/store/sqlite/traces.ts'
+
+/** The plan SQLite picks for `sql`, one step per line. */
+function plan(sql: string): string {
+  const conn = openConnection(':memory:')
+  try {
+    applyMigrations(conn, MIGRATIONS)
+    const params = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => null)
+    return conn
+      .all(`EXPLAIN QUERY PLAN ${sql}`, ...params)
+      .map((row) => String(row.detail))
+      .join('\n')
+  } finally {
+    conn.close()
+  }
+}
+
+describe('sqlite relay queries use their indexes', () => {
+  test.each([
+    [
+      'findByEndpoint',
+      SELECT_BY_ENDPOINT,
+      'USING COVERING INDEX link_endpoints_endpoint (network=? AND address=?)',
+    ],
+    ['listIngested', LIST_INGESTED, 'USING INDEX messages_ingested (received_at<?)'],
+    ['createMany', CREATE, 'USING COVERING INDEX deliveries_order (target_key=? AND conversation_key=?)'],
+    [
+      'hasPendingBefore',
+      PENDING_BEFORE,
+      'USING COVERING INDEX deliveries_pending (target_key=? AND conversation_key=? AND seq<?)',
+    ],
+    ['traces.listByMessage', SELECT_BY_MESSAGE, 'USING INDEX traces_message (message_id=?)'],
+  ])('%s', (_name, sql, expected) => {
+    const steps = plan(sql)
+    expect(steps).toContain(expected)
+    expect(steps).not.toMatch(/\bSCAN (links|link_endpoints|messages|deliveries|traces)\b/)
+  })
+})
