@@ -5,6 +5,7 @@ import type { PipelineApi } from './api/app.ts'
 import type { Config } from './config/schema.ts'
 import type { Logger } from './log/logger.ts'
 import { openQueue } from './queue/index.ts'
+import { CachedLinks } from './relay/link-cache.ts'
 import { createRelay } from './relay/pipeline.ts'
 import type { Store } from './store/port.ts'
 import { VERSION } from './version.ts'
@@ -33,7 +34,8 @@ export async function startPipeline(
     { onError: (err) => log.warn({ err }, 'queue background error') },
   )
   const adapters = new Map<string, Adapter>()
-  const components = { log, links: store.links }
+  const links = new CachedLinks(store.links)
+  const components = { log, links }
   if (config.adapters.webhook.enabled) {
     const factory = webhook({
       toleranceSeconds: config.adapters.webhook.signature_tolerance_s,
@@ -43,6 +45,7 @@ export async function startPipeline(
   }
   const relay = createRelay({
     store,
+    links,
     queue,
     adapters,
     log,
@@ -65,7 +68,7 @@ export async function startPipeline(
   await relay.start()
   log.info({ queue: queue.name, adapters: [...adapters.keys()] }, 'pipeline started')
   return {
-    api: { store, queue, relay, nodeAddress, adapterRoutes },
+    api: { store, links, queue, relay, nodeAddress, adapterRoutes },
     async stop() {
       controller.abort()
       for (const adapter of adapters.values())

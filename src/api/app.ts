@@ -7,7 +7,7 @@ import { describeIssues } from '../core/validate.ts'
 import type { Logger } from '../log/logger.ts'
 import type { QueueDriver } from '../queue/port.ts'
 import type { Relay } from '../relay/pipeline.ts'
-import type { Store, TokenRepo } from '../store/port.ts'
+import type { LinkRepo, Store, TokenRepo } from '../store/port.ts'
 import { requireScope } from './auth.ts'
 import { errorResponse, notFound } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
@@ -21,6 +21,8 @@ import { queueRoutes } from './routes/queue.ts'
 /** The relay pipeline's parts the API serves (absent in a process that runs no pipeline). */
 export interface PipelineApi {
   readonly store: Store
+  /** Links, through the same cache the relay reads, so a change here applies at once. */
+  readonly links: LinkRepo
   readonly queue: QueueDriver
   readonly relay: Relay
   /** The `mf:` address messages sent through the API come from by default. */
@@ -78,7 +80,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const send = requireScope(deps.tokens, 'send')
     const admin = requireScope(deps.tokens, 'admin')
     app.route('/', messageRoutes(pipeline, send, read))
-    app.route('/', linkRoutes(pipeline.store, read, admin))
+    app.route('/', linkRoutes(pipeline.links, read, admin))
     app.route('/', queueRoutes(pipeline, read, admin))
     for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
   }

@@ -2,19 +2,21 @@ import type { Adapter } from '../adapter.ts'
 import type { BridgeError } from '../core/errors.ts'
 import { summarizeError, willRetry } from '../queue/failure.ts'
 import type { Job } from '../queue/port.ts'
-import type { Store } from '../store/port.ts'
+import type { GroupCommit } from '../store/group-commit.ts'
+import type { LinkRepo, Store } from '../store/port.ts'
 import { degrade } from './degrade.ts'
 import { adapterMissing, deliveryTimeout, messageMissing, targetGone } from './errors.ts'
 import type { DeliverJob } from './keys.ts'
 import type { FeeHooks } from './settle.ts'
-import type { Tracer } from './trace.ts'
 
 export interface DeliverDeps {
   readonly store: Store
+  readonly links: LinkRepo
   readonly adapters: ReadonlyMap<string, Adapter>
-  readonly tracer: Tracer
   readonly fees: FeeHooks
   readonly timeoutMs: number
+  /** Group commit: settles of concurrent deliveries share one store transaction. */
+  readonly commit: GroupCommit
   /** Aborted when the bridge stops: adapters cancel their I/O, the job is retried later. */
   readonly signal: AbortSignal
 }
@@ -36,16 +38,19 @@ export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Prom
       const error = summarizeError(err)
       const retry = willRetry(job, err)
       const { messageId, targetKey } = job.data
-      if (await deps.store.deliveries.get(messageId, targetKey))
-        await deps.store.deliveries.markFailed(messageId, targetKey, error, !retry)
-      await deps.tracer.record({
-        messageId,
-        targetKey,
-        stage: 'deliver',
-        attempt: job.attempt,
-        startedAt: started,
-        outcome: retry ? 'retry' : 'dead',
-        error,
+      await deps.commit(async (tx) => {
+        if (await tx.deliveries.get(messageId, targetKey))
+          await tx.deliveries.markFailed(messageId, targetKey, error, !retry)
+        await tx.traces.append({
+          messageId,
+          targetKey,
+          stage: 'deliver',
+          attempt: job.attempt,
+          startedAt: started,
+          durationMs: Date.now() - started,
+          outcome: retry ? 'retry' : 'dead',
+          error,
+        })
       })
       throw err
     }
@@ -60,7 +65,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
     if (record.state === 'delivered' || record.state === 'refused') return
     const stored = await deps.store.messages.get(messageId)
     if (!stored) throw messageMissing(messageId)
-    const link = await deps.store.links.get(record.linkId)
+    const link = await deps.links.get(record.linkId)
     const endpoint = link?.endpoints.find((e) => e.network === record.network && e.address === record.address)
     if (!endpoint) throw targetGone(record.linkId)
     const adapter = deps.adapters.get(record.network)
@@ -78,7 +83,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
       deps.signal,
       () => deliveryTimeout(record.network, deps.timeoutMs),
     )
-    await deps.store.transaction(async (tx) => {
+    await deps.commit(async (tx) => {
       const changed = await tx.deliveries.markDelivered(messageId, targetKey, {
         at: receipt.deliveredAt,
         ...(receipt.nativeId ? { nativeId: receipt.nativeId } : {}),

@@ -1,13 +1,15 @@
 import type { IngestResult } from '../adapter.ts'
 import { type BridgeMessage, bridgeMessageSchema } from '../core/message.ts'
 import { parseWith } from '../core/validate.ts'
-import type { QueueDriver } from '../queue/port.ts'
-import type { Store } from '../store/port.ts'
-import { ROUTE_QUEUE, type RouteJob, routeJobId } from './keys.ts'
+import type { JobSpec } from '../queue/port.ts'
+import type { GroupCommit } from '../store/group-commit.ts'
+import { type RouteJob, routeJobId } from './keys.ts'
 
 export interface IngestDeps {
-  readonly store: Store
-  readonly queue: QueueDriver
+  /** Group commit: concurrent ingests share one store transaction. */
+  readonly commit: GroupCommit
+  /** Adds route jobs (batched across concurrent ingests). */
+  readonly addRouteJobs: (jobs: readonly JobSpec<RouteJob>[]) => Promise<void>
 }
 
 /**
@@ -21,19 +23,15 @@ export interface IngestDeps {
 export function createIngest(deps: IngestDeps): (msg: unknown, source: string) => Promise<IngestResult> {
   return async function ingest(input, source) {
     const msg: BridgeMessage = parseWith(bridgeMessageSchema, input, 'message', 'MESSAGE_INVALID')
-    const inserted = await deps.store.messages.insert(msg, source)
-    if (!inserted) {
-      const stored = await deps.store.messages.get(msg.id)
-      if (stored?.state === 'routed') return { id: msg.id, duplicate: true }
-    }
-    await enqueueRoute(deps.queue, [msg.id])
-    return { id: msg.id, duplicate: !inserted }
+    const outcome = await deps.commit(async (tx) => {
+      if (await tx.messages.insert(msg, source)) return 'new'
+      return (await tx.messages.get(msg.id))?.state === 'routed' ? 'routed' : 'ingested'
+    })
+    if (outcome !== 'routed') await deps.addRouteJobs(routeJobs([msg.id]))
+    return { id: msg.id, duplicate: outcome !== 'new' }
   }
 }
 
-export function enqueueRoute(queue: QueueDriver, ids: readonly string[]): Promise<void> {
-  return queue.add<RouteJob>(
-    ROUTE_QUEUE,
-    ids.map((messageId) => ({ id: routeJobId(messageId), data: { messageId } })),
-  )
+export function routeJobs(ids: readonly string[]): JobSpec<RouteJob>[] {
+  return ids.map((messageId) => ({ id: routeJobId(messageId), data: { messageId } }))
 }

@@ -2,14 +2,16 @@ import type { Adapter, IngestResult } from '../adapter.ts'
 import { BridgeError } from '../core/errors.ts'
 import type { Logger } from '../log/logger.ts'
 import { summarizeError, willRetry } from '../queue/failure.ts'
-import type { Backoff, QueueCounts, QueueDriver, Worker } from '../queue/port.ts'
-import type { Store } from '../store/port.ts'
+import type { Backoff, JobSpec, QueueCounts, QueueDriver, Worker } from '../queue/port.ts'
+import { groupCommit } from '../store/group-commit.ts'
+import type { LinkRepo, Store } from '../store/port.ts'
 import { createDeliver } from './deliver.ts'
-import { createIngest, enqueueRoute } from './ingest.ts'
+import { createIngest, routeJobs } from './ingest.ts'
 import { DELIVER_QUEUE, type DeliverJob, parseDeliverJobId, ROUTE_QUEUE, type RouteJob } from './keys.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { createRoute } from './route.ts'
 import { type FeeHooks, freeOfCharge } from './settle.ts'
+import { tickBatch } from './tick-batch.ts'
 import { createTracer } from './trace.ts'
 
 export interface RelayOptions {
@@ -23,6 +25,8 @@ export interface RelayOptions {
 
 export interface RelayDeps {
   readonly store: Store
+  /** Links as the relay reads them (a CachedLinks in a running bridge). */
+  readonly links: LinkRepo
   readonly queue: QueueDriver
   readonly adapters: ReadonlyMap<string, Adapter>
   readonly log: Logger
@@ -51,9 +55,12 @@ export function createRelay(deps: RelayDeps): Relay {
   const controller = new AbortController()
   const workers: Worker[] = []
   let sweepTimer: NodeJS.Timeout | undefined
-  const ingest = createIngest({ store, queue })
+  const commit = groupCommit(store)
+  const addRouteJobs = tickBatch<JobSpec<RouteJob>>((jobs) => queue.add(ROUTE_QUEUE, jobs))
+  const addDeliverJobs = tickBatch<JobSpec<DeliverJob>>((jobs) => queue.add(DELIVER_QUEUE, jobs))
+  const ingest = createIngest({ commit, addRouteJobs })
 
-  const route = createRoute({ store, queue, limiter: new RateLimiter(), tracer })
+  const route = createRoute({ store, links: deps.links, addDeliverJobs, limiter: new RateLimiter(), commit })
   const tracedRoute = async (job: Parameters<typeof route>[0]) => {
     const started = Date.now()
     try {
@@ -79,7 +86,7 @@ export function createRelay(deps: RelayDeps): Relay {
     try {
       const ids = await store.messages.listIngested(Date.now() - options.sweepIntervalMs, 1000)
       if (ids.length) {
-        await enqueueRoute(queue, ids)
+        await addRouteJobs(routeJobs(ids))
         log.warn({ count: ids.length }, 'recovered messages persisted but never routed')
       }
     } catch (err) {
@@ -99,9 +106,10 @@ export function createRelay(deps: RelayDeps): Relay {
       )
       const deliver = createDeliver({
         store,
+        links: deps.links,
         adapters: deps.adapters,
-        tracer,
         fees: deps.fees ?? freeOfCharge,
+        commit,
         timeoutMs: options.deliveryTimeoutMs,
         signal: controller.signal,
       })

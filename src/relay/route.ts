@@ -1,6 +1,7 @@
-import { BridgeError } from '../core/errors.ts'
-import type { Job, QueueDriver } from '../queue/port.ts'
-import type { DeliveryRecord, DeliveryTarget, Link, Store } from '../store/port.ts'
+import type { BridgeMessage } from '../core/message.ts'
+import type { Job, JobSpec } from '../queue/port.ts'
+import type { GroupCommit } from '../store/group-commit.ts'
+import type { DeliveryRecord, DeliveryTarget, Link, LinkRepo, Store, TraceInput } from '../store/port.ts'
 import { senderAllowed } from './acl.ts'
 import { messageMissing } from './errors.ts'
 import {
@@ -12,13 +13,14 @@ import {
   targetKey,
 } from './keys.ts'
 import type { RateLimiter } from './rate-limit.ts'
-import type { Tracer } from './trace.ts'
 
 export interface RouteDeps {
   readonly store: Store
-  readonly queue: QueueDriver
+  readonly links: LinkRepo
+  readonly addDeliverJobs: (jobs: readonly JobSpec<DeliverJob>[]) => Promise<void>
   readonly limiter: RateLimiter
-  readonly tracer: Tracer
+  /** Group commit (src/store/group-commit.ts): the route's writes share a transaction with others'. */
+  readonly commit: GroupCommit
 }
 
 interface Planned {
@@ -44,11 +46,16 @@ export function createRoute(deps: RouteDeps): (job: Job<RouteJob>) => Promise<vo
     let records: DeliveryRecord[]
     let delays = new Map<string, number>()
     if (stored.state === 'routed') {
+      // A redelivered route job: the plan is stored; enqueue what is still pending again.
       records = await deps.store.deliveries.listByMessage(msg.id)
     } else {
-      const links = await deps.store.links.findByEndpoint(msg.conversation.network, msg.conversation.id)
+      const links = await deps.links.findByEndpoint(msg.conversation.network, msg.conversation.id)
       const plan = links.flatMap((link) => planLink(link, msg.conversation, msg.origin.sender, deps.limiter))
-      records = await deps.store.transaction(async (tx) => {
+      delays = new Map(plan.map((p) => [p.target.targetKey, p.delayMs]))
+      // Plan, refusals, the routed mark and the trace commit together. The deliver jobs are
+      // enqueued after: if the process dies in between, this route job is redelivered and
+      // takes the branch above.
+      records = await deps.commit(async (tx) => {
         const created = await tx.deliveries.createMany(
           msg.id,
           convKey,
@@ -57,44 +64,51 @@ export function createRoute(deps: RouteDeps): (job: Job<RouteJob>) => Promise<vo
         for (const p of plan)
           if (p.refused && created.find((r) => r.targetKey === p.target.targetKey)?.state === 'pending')
             await tx.deliveries.markRefused(msg.id, p.target.targetKey, p.refused)
-        return tx.deliveries.listByMessage(msg.id)
+        await tx.messages.markRouted(msg.id)
+        const all = anyRefused(plan) ? await tx.deliveries.listByMessage(msg.id) : created
+        await tx.traces.append(routeTrace(msg, job.attempt, started, all))
+        return all
       })
-      delays = new Map(plan.map((p) => [p.target.targetKey, p.delayMs]))
     }
 
     const pending = records.filter((r) => r.state === 'pending')
-    await deps.queue.add<DeliverJob>(
-      DELIVER_QUEUE,
+    await deps.addDeliverJobs(
       pending.map((r) => ({
         id: deliverJobId(msg.id, r.targetKey),
         data: { messageId: msg.id, targetKey: r.targetKey },
         delayMs: delays.get(r.targetKey) ?? 0,
       })),
     )
-    if (stored.state !== 'routed') await deps.store.messages.markRouted(msg.id)
+  }
+}
 
-    const refused = records.filter((r) => r.state === 'refused')
-    const noRoute =
-      records.length === 0
-        ? new BridgeError(
-            'NO_ROUTE',
-            `no link sends from ${msg.conversation.network} conversation ${msg.conversation.id}`,
-            {
-              hint: 'create a link with this conversation as an endpoint (POST /v1/links)',
-            },
-          )
-        : undefined
-    await deps.tracer.record({
-      messageId: msg.id,
-      targetKey: null,
-      stage: 'route',
-      attempt: job.attempt,
-      startedAt: started,
-      outcome: noRoute ? 'refused' : 'ok',
-      error: noRoute
-        ? { code: noRoute.code, message: noRoute.shortMessage }
-        : (refused[0]?.lastError ?? null),
-    })
+function anyRefused(plan: readonly Planned[]): boolean {
+  return plan.some((p) => p.refused)
+}
+
+/** The route stage's trace row: ok, or refused with why (no link, or the ACL). */
+function routeTrace(
+  msg: BridgeMessage,
+  attempt: number,
+  started: number,
+  records: readonly DeliveryRecord[],
+): TraceInput {
+  const refused = records.find((r) => r.state === 'refused')
+  const noRoute = records.length === 0
+  return {
+    messageId: msg.id,
+    targetKey: null,
+    stage: 'route',
+    attempt,
+    startedAt: started,
+    durationMs: Date.now() - started,
+    outcome: noRoute ? 'refused' : 'ok',
+    error: noRoute
+      ? {
+          code: 'NO_ROUTE',
+          message: `no link sends from ${msg.conversation.network} conversation ${msg.conversation.id}: create one with it as an endpoint`,
+        }
+      : (refused?.lastError ?? null),
   }
 }
 

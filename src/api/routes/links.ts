@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { BridgeError } from '../../core/errors.ts'
 import { networkName } from '../../core/message.ts'
-import type { Link, Store } from '../../store/port.ts'
+import type { Link, LinkRepo } from '../../store/port.ts'
 import { authErrors, bearer, errorSchema } from '../schemas.ts'
 
 const endpointSchema = z
@@ -138,30 +138,30 @@ function notFound(id: string): BridgeError {
   })
 }
 
-export function linkRoutes(store: Store, read: MiddlewareHandler, admin: MiddlewareHandler): OpenAPIHono {
+export function linkRoutes(links: LinkRepo, read: MiddlewareHandler, admin: MiddlewareHandler): OpenAPIHono {
   const app = new OpenAPIHono()
   app.openapi({ ...routes.create, middleware: [admin] as const }, async (c) => {
-    const link = await store.links.create(c.req.valid('json'))
+    const link = await links.create(c.req.valid('json'))
     return c.json(shown(link), 201)
   })
   app.openapi({ ...routes.list, middleware: [read] as const }, async (c) =>
-    c.json({ links: (await store.links.list()).map(shown) }, 200),
+    c.json({ links: (await links.list()).map(shown) }, 200),
   )
   app.openapi({ ...routes.get, middleware: [read] as const }, async (c) => {
     const { id } = c.req.valid('param')
-    const link = await store.links.get(id)
+    const link = await links.get(id)
     if (!link) throw notFound(id)
     return c.json(shown(link), 200)
   })
   app.openapi({ ...routes.patch, middleware: [admin] as const }, async (c) => {
     const { id } = c.req.valid('param')
-    const link = await store.links.update(id, c.req.valid('json'))
+    const link = await links.update(id, c.req.valid('json'))
     if (!link) throw notFound(id)
     return c.json(shown(link), 200)
   })
   app.openapi({ ...routes.delete, middleware: [admin] as const }, async (c) => {
     const { id } = c.req.valid('param')
-    if (!(await store.links.delete(id))) throw notFound(id)
+    if (!(await links.delete(id))) throw notFound(id)
     return c.body(null, 204)
   })
   return app

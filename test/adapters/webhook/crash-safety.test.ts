@@ -94,12 +94,14 @@ describe.each(['sqlite', 'bullmq'] as const)('crash safety on the %s queue', (dr
       await sender
       await receiver.waitFor(MESSAGES, 180_000)
 
-      const expected = new Set(Array.from({ length: MESSAGES }, (_, i) => messageId('api', `k${i}`)))
+      const expected = new Set<string>(Array.from({ length: MESSAGES }, (_, i) => messageId('api', `k${i}`)))
       expect(receiver.received.size).toBe(MESSAGES)
       for (const id of receiver.received.keys()) expect(expected.has(id)).toBe(true)
       expect(receiver.badSignatures()).toBe(0)
 
-      const queueState = await (await fetch(`${base}/v1/queue`, { headers })).json()
+      const queueState = (await (await fetch(`${base}/v1/queue`, { headers })).json()) as {
+        deliveries: unknown
+      }
       expect(queueState.deliveries).toEqual({ pending: 0, delivered: MESSAGES, dead: 0, refused: 0 })
       console.log(
         `crash safety (${driver}): ${MESSAGES} delivered after ${KILLS} SIGKILLs; wire duplicates ${receiver.duplicates()} (deduped by Idempotency-Key); sender retries ${retries}`,
