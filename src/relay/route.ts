@@ -4,14 +4,7 @@ import type { GroupCommit } from '../store/group-commit.ts'
 import type { DeliveryRecord, DeliveryTarget, Link, LinkRepo, Store, TraceInput } from '../store/port.ts'
 import { senderAllowed } from './acl.ts'
 import { messageMissing } from './errors.ts'
-import {
-  conversationKey,
-  DELIVER_QUEUE,
-  type DeliverJob,
-  deliverJobId,
-  type RouteJob,
-  targetKey,
-} from './keys.ts'
+import { conversationKey, type DeliverJob, deliverJobId, type RouteJob, targetKey } from './keys.ts'
 import type { RateLimiter } from './rate-limit.ts'
 
 export interface RouteDeps {

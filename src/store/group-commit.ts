@@ -40,7 +40,7 @@ export function groupCommit(store: Store, maxBatch = 256): GroupCommit {
       for (const p of batch) await store.transaction(p.fn).then(p.resolve, p.reject)
       return
     }
-    batch.forEach((p, i) => p.resolve(results[i]))
+    for (const [i, p] of batch.entries()) p.resolve(results[i])
   }
   const schedule = () => {
     if (scheduled) return
