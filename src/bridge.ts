@@ -49,7 +49,10 @@ export async function startBridge(
         version: VERSION,
       },
       metrics: createMetrics(),
-      readiness: [{ name: 'store', check: () => store.ping() }],
+      readiness: [
+        { name: 'store', check: () => store.ping() },
+        { name: 'queue', check: async () => void (await pipeline?.api.queue.counts('route')) },
+      ],
       log,
       maxBodyBytes: config.api.max_body_bytes,
     })

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { InvalidInputError } from '../../core/errors.ts'
 import { apiClient, type ClientOptions } from '../client.ts'
+import { UsageError } from '../exit.ts'
 
 interface SendOptions extends ClientOptions {
   conversation: string
@@ -29,12 +29,9 @@ export function sendCommand(program: Command): void {
     .action(async (options: SendOptions) => {
       const colon = options.conversation.indexOf(':')
       if (colon <= 0)
-        throw new InvalidInputError(
-          'CONVERSATION_INVALID',
+        throw new UsageError(
           `--conversation "${options.conversation}" is not <network>:<id>`,
-          {
-            hint: 'e.g. --conversation webhook:https://example.com/hook',
-          },
+          'e.g. --conversation webhook:https://example.com/hook',
         )
       const result = await apiClient(options).request<{ id: string; duplicate: boolean }>(
         'POST',
