@@ -17,6 +17,7 @@ export type StoreErrorCode =
   | 'STORE_TX_ABORTED'
   | 'STORE_QUERY_FAILED'
   | 'STORE_UNKNOWN_DRIVER'
+  | 'STORE_FENCED'
 
 /** The database at `where` could not be opened or prepared for use. */
 export function openFailed(where: string, cause: unknown, hint: string | readonly string[]): BridgeError {
@@ -107,5 +108,13 @@ export function queryFailed(where: string, cause: unknown, retryable: boolean, h
     hint: hint ?? 'see the cause; this is likely a bug in the bridge or a damaged database',
     retryable,
     status: retryable ? 503 : 500,
+  })
+}
+
+/** A write guarded by a lease came from a holder that no longer holds it. */
+export function fenced(name: string, token: number): BridgeError {
+  return new BridgeError('STORE_FENCED', `lease "${name}" is no longer held with token ${token}`, {
+    hint: 'another process took the lease over (this one paused or lost the store); stop the guarded work',
+    status: 409,
   })
 }

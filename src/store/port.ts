@@ -17,8 +17,10 @@
  * same handle has open.
  */
 
+import type { LeaseRepo, ProcessRepo } from './cluster-port.ts'
 import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
 
+export type * from './cluster-port.ts'
 export type * from './relay-port.ts'
 
 /** Every scope a token may carry, in canonical order. */
@@ -100,6 +102,9 @@ export interface Repos {
   messages: MessageRepo
   deliveries: DeliveryRepo
   traces: TraceRepo
+  /** Shared by the processes of a cluster: see `cluster-port.ts`. */
+  leases: LeaseRepo
+  processes: ProcessRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

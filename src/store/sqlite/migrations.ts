@@ -122,6 +122,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX traces_message ON traces (message_id, started_at);
     `,
   },
+  {
+    version: 3,
+    name: 'cluster_leases_processes',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT NOT NULL PRIMARY KEY,
+        holder TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE processes (
+        id TEXT NOT NULL PRIMARY KEY,
+        role TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -4,8 +4,10 @@ import type {
   CursorRepo,
   DedupeRepo,
   DeliveryRepo,
+  LeaseRepo,
   LinkRepo,
   MessageRepo,
+  ProcessRepo,
   Repos,
   Store,
   TokenRepo,
@@ -15,11 +17,13 @@ import { openConnection, type SqliteConnection } from './connection.ts'
 import { sqliteCursors } from './cursors.ts'
 import { sqliteDedupe } from './dedupe.ts'
 import { sqliteDeliveries } from './deliveries.ts'
+import { sqliteLeases } from './leases.ts'
 import { sqliteLinks } from './links.ts'
 import { sqliteMessages } from './messages.ts'
 import { applyMigrations, assertKnownSchema, readSchemaVersion } from './migrate.ts'
 import { MIGRATIONS } from './migrations.ts'
 import { Mutex } from './mutex.ts'
+import { sqliteProcesses } from './processes.ts'
 import type { Run } from './run.ts'
 import { sqliteTokens } from './tokens.ts'
 import { sqliteTraces } from './traces.ts'
@@ -74,6 +78,8 @@ class SqliteStore implements Store {
   readonly messages: MessageRepo
   readonly deliveries: DeliveryRepo
   readonly traces: TraceRepo
+  readonly leases: LeaseRepo
+  readonly processes: ProcessRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -91,6 +97,8 @@ class SqliteStore implements Store {
     this.messages = repos.messages
     this.deliveries = repos.deliveries
     this.traces = repos.traces
+    this.leases = repos.leases
+    this.processes = repos.processes
   }
 
   migrate(): Promise<number[]> {
@@ -179,6 +187,8 @@ function bindRepos(run: Run): Repos {
     messages: sqliteMessages(run),
     deliveries: sqliteDeliveries(run),
     traces: sqliteTraces(run),
+    leases: sqliteLeases(run),
+    processes: sqliteProcesses(run),
   }
 }
 

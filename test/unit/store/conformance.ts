@@ -1,5 +1,6 @@
 import { afterEach, describe } from 'vitest'
 import type { Store } from '../../../src/store/port.ts'
+import { clusterConformance } from './conformance/cluster.ts'
 import { cursorConformance } from './conformance/cursors.ts'
 import { dedupeConformance } from './conformance/dedupe.ts'
 import { deliveryConformance } from './conformance/deliveries.ts'
@@ -52,5 +53,6 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('deliveries', () => deliveryConformance(ctx))
     describe('traces', () => traceConformance(ctx))
     describe('transactions', () => transactionConformance(ctx))
+    describe('cluster', () => clusterConformance(ctx))
   })
 }
