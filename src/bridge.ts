@@ -5,41 +5,64 @@ import { serve } from '@hono/node-server'
 import { createApi } from './api/app.ts'
 import { createMetrics } from './api/metrics.ts'
 import { hashToken } from './api/tokens.ts'
+import { processIdentity, startHeartbeat } from './cluster/heartbeat.ts'
+import { claimSingleStore } from './cluster/single-store-guard.ts'
 import type { Config } from './config/schema.ts'
 import { BridgeError } from './core/errors.ts'
 import type { NodeIdentity } from './crypto/identity.ts'
 import type { Logger } from './log/logger.ts'
-import { type Pipeline, startPipeline } from './pipeline.ts'
-import { openStore } from './store/index.ts'
-import type { Store } from './store/port.ts'
+import { startPipeline } from './pipeline.ts'
+import { openStore, type StoreConfig } from './store/index.ts'
+import type { ProcessRole, Store } from './store/port.ts'
 import { VERSION } from './version.ts'
 
 export interface RunningBridge {
   /** The address the API listens on, e.g. `127.0.0.1:8080` (the real port when 0 was asked). */
   readonly apiAddress: string
   readonly store: Store
-  /** Stops accepting requests, lets in-flight ones finish, closes the store. Idempotent. */
+  /** Stops accepting requests, drains the pipeline (active jobs finish), leaves the cluster, closes the store. Idempotent. */
   stop(): Promise<void>
 }
 
 /**
- * Starts one bridge process: store (migrated), relay pipeline with its adapters, HTTP API.
- * @throws BridgeError when the store cannot open or the API address is taken.
+ * Starts one bridge process: store (migrated), the relay pipeline with its adapters (roles
+ * `all` and `worker`), the HTTP API, and its heartbeat in the cluster registry. Role `node`
+ * runs no pipeline (it will hold the libp2p host).
+ * @throws BridgeError when the store cannot open or the API address is taken;
+ *   ConfigError CLUSTER_STORE_NOT_SHARED when another process shares the queue but not the store.
  */
 export async function startBridge(
   config: Config,
   identity: NodeIdentity,
   log: Logger,
+  role: ProcessRole = 'all',
 ): Promise<RunningBridge> {
-  const store = await openStore(config.store)
-  let pipeline: Pipeline | undefined
+  const me = processIdentity(role)
+  const store = await openStore(storeConfig(config))
+  const cleanup: (() => Promise<void>)[] = [() => store.close()]
+  const unwind = async () => {
+    for (const step of cleanup.splice(0).reverse())
+      await step().catch((err) => log.warn({ err }, 'stop step failed'))
+  }
   try {
     const applied = await store.migrate()
     if (applied.length) log.info({ migrations: applied }, 'store migrated')
     await ensureAdminToken(store, config.data_dir, log)
-    pipeline = await startPipeline(config, store, `mf:${identity.peerId}`, log)
+    const runsPipeline = role !== 'node'
+    if (runsPipeline && config.queue.driver === 'bullmq' && config.store.driver === 'sqlite') {
+      const claim = await claimSingleStore(config.queue.redis.url, config.queue.redis.prefix, me.id, log)
+      cleanup.push(() => claim.stop())
+    }
+    const heartbeat = await startHeartbeat(store, me, log)
+    cleanup.push(() => heartbeat.stop())
+    const metrics = createMetrics()
+    const pipeline = runsPipeline
+      ? await startPipeline(config, store, `mf:${identity.peerId}`, log, metrics, me.id)
+      : undefined
+    if (pipeline) cleanup.push(() => pipeline.stop())
     const api = createApi({
-      pipeline: pipeline.api,
+      ...(pipeline ? { pipeline: pipeline.api } : {}),
+      cluster: { store, self: me.id },
       tokens: store.tokens,
       node: {
         peerId: identity.peerId,
@@ -48,36 +71,42 @@ export async function startBridge(
         listen: config.node.listen,
         version: VERSION,
       },
-      metrics: createMetrics(),
+      metrics,
       readiness: [
         { name: 'store', check: () => store.ping() },
-        { name: 'queue', check: async () => void (await pipeline?.api.queue.counts('route')) },
+        ...(pipeline
+          ? [{ name: 'queue', check: async () => void (await pipeline.api.queue.counts('route')) }]
+          : []),
       ],
       log,
       maxBodyBytes: config.api.max_body_bytes,
     })
     const server = await listen(api.fetch, config.api.listen)
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
     const apiAddress = addressOf(server, config.api.listen)
-    log.info({ api: apiAddress, peerId: identity.peerId, dataDir: config.data_dir }, 'bridge started')
+    log.info(
+      { api: apiAddress, peerId: identity.peerId, dataDir: config.data_dir, role, process: me.id },
+      'bridge started',
+    )
     let stopping: Promise<void> | undefined
     return {
       apiAddress,
       store,
       stop: () => {
-        stopping ??= (async () => {
-          await new Promise<void>((resolve) => server.close(() => resolve()))
-          await pipeline?.stop()
-          await store.close()
-          log.info('bridge stopped')
-        })()
+        stopping ??= unwind().then(() => log.info('bridge stopped'))
         return stopping
       },
     }
   } catch (err) {
-    await pipeline?.stop()
-    await store.close()
+    await unwind()
     throw err
   }
+}
+
+function storeConfig(config: Config): StoreConfig {
+  return config.store.driver === 'postgres'
+    ? ({ driver: 'postgres', postgres: config.store.postgres } as unknown as StoreConfig)
+    : { driver: 'sqlite', sqlite: config.store.sqlite }
 }
 
 /** Registers the token in <data_dir>/admin.token, unless it is already known (or was revoked). */

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type { Registry } from 'prom-client'
 import { webhook } from '../adapters/webhook/index.ts'
 import type { Adapter } from './adapter.ts'
 import type { PipelineApi } from './api/app.ts'
@@ -6,6 +7,7 @@ import type { Config } from './config/schema.ts'
 import type { Logger } from './log/logger.ts'
 import { openQueue } from './queue/index.ts'
 import { CachedLinks } from './relay/link-cache.ts'
+import { relayMetrics } from './relay/metrics.ts'
 import { createRelay } from './relay/pipeline.ts'
 import type { Store } from './store/port.ts'
 import { VERSION } from './version.ts'
@@ -26,6 +28,8 @@ export async function startPipeline(
   store: Store,
   nodeAddress: string,
   log: Logger,
+  registry: Registry,
+  processId: string,
 ): Promise<Pipeline> {
   const queue = await openQueue(
     config.queue.driver === 'bullmq'
@@ -49,7 +53,8 @@ export async function startPipeline(
     queue,
     adapters,
     log,
-    processId: `${process.pid}`,
+    processId,
+    metrics: relayMetrics(registry),
     options: {
       attempts: config.relay.attempts,
       backoff: { baseMs: config.relay.backoff_ms, maxMs: config.relay.max_backoff_ms },

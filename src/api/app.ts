@@ -11,6 +11,7 @@ import type { LinkRepo, Store, TokenRepo } from '../store/port.ts'
 import { requireScope } from './auth.ts'
 import { errorResponse, notFound } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
+import { type ClusterRoutesDeps, clusterRoutes } from './routes/cluster.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { linkRoutes } from './routes/links.ts'
 import { messageRoutes } from './routes/messages.ts'
@@ -33,6 +34,8 @@ export interface PipelineApi {
 
 export interface ApiDeps {
   readonly tokens: TokenRepo
+  /** The cluster view (absent in unit tests of the API alone). */
+  readonly cluster?: Omit<ClusterRoutesDeps, 'queueCounts'>
   readonly pipeline?: PipelineApi
   readonly node: NodeInfo
   readonly metrics: Registry
@@ -76,6 +79,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route('/', healthRoutes(deps.readiness))
   app.route('/', nodeRoutes(deps.node, read))
   const pipeline = deps.pipeline
+  if (deps.cluster)
+    app.route(
+      '/',
+      clusterRoutes(
+        { ...deps.cluster, ...(pipeline ? { queueCounts: () => pipeline.relay.counts() } : {}) },
+        read,
+      ),
+    )
   if (pipeline) {
     const send = requireScope(deps.tokens, 'send')
     const admin = requireScope(deps.tokens, 'admin')

@@ -92,9 +92,18 @@ export const configSchema = z
       .prefault({}),
     store: z
       .object({
-        driver: z.literal('sqlite').default('sqlite'),
+        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
         sqlite: z
           .object({ path: z.string().min(1).default('bridge.db') })
+          .strict()
+          .prefault({}),
+        postgres: z
+          .object({
+            url: z
+              .string()
+              .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/database')
+              .default('postgres://127.0.0.1:5432/mainframe_bridge'),
+          })
           .strict()
           .prefault({}),
       })

@@ -7,6 +7,7 @@ import type { LinkRepo, Store } from '../store/port.ts'
 import { degrade } from './degrade.ts'
 import { adapterMissing, deliveryTimeout, messageMissing, targetGone } from './errors.ts'
 import type { DeliverJob } from './keys.ts'
+import type { RelayMetrics } from './metrics.ts'
 import type { FeeHooks } from './settle.ts'
 
 export interface DeliverDeps {
@@ -15,6 +16,7 @@ export interface DeliverDeps {
   readonly adapters: ReadonlyMap<string, Adapter>
   readonly fees: FeeHooks
   readonly timeoutMs: number
+  readonly metrics: RelayMetrics
   /** Group commit: settles of concurrent deliveries share one store transaction. */
   readonly commit: GroupCommit
   /** Aborted when the bridge stops: adapters cancel their I/O, the job is retried later. */
@@ -38,9 +40,9 @@ export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Prom
       const error = summarizeError(err)
       const retry = willRetry(job, err)
       const { messageId, targetKey } = job.data
-      await deps.commit(async (tx) => {
-        if (await tx.deliveries.get(messageId, targetKey))
-          await tx.deliveries.markFailed(messageId, targetKey, error, !retry)
+      const network = await deps.commit(async (tx) => {
+        const record = await tx.deliveries.get(messageId, targetKey)
+        if (record) await tx.deliveries.markFailed(messageId, targetKey, error, !retry)
         await tx.traces.append({
           messageId,
           targetKey,
@@ -51,7 +53,9 @@ export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Prom
           outcome: retry ? 'retry' : 'dead',
           error,
         })
+        return record?.network ?? 'unknown'
       })
+      deps.metrics.failed(network, retry)
       throw err
     }
   }
@@ -101,6 +105,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
       })
       await deps.fees.accrue(tx, stored.message, record, receipt)
     })
+    deps.metrics.delivered(record.network)
   }
 }
 

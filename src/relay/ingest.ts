@@ -4,12 +4,14 @@ import { parseWith } from '../core/validate.ts'
 import type { JobSpec } from '../queue/port.ts'
 import type { GroupCommit } from '../store/group-commit.ts'
 import { type RouteJob, routeJobId } from './keys.ts'
+import type { RelayMetrics } from './metrics.ts'
 
 export interface IngestDeps {
   /** Group commit: concurrent ingests share one store transaction. */
   readonly commit: GroupCommit
   /** Adds route jobs (batched across concurrent ingests). */
   readonly addRouteJobs: (jobs: readonly JobSpec<RouteJob>[]) => Promise<void>
+  readonly metrics: RelayMetrics
 }
 
 /**
@@ -28,6 +30,7 @@ export function createIngest(deps: IngestDeps): (msg: unknown, source: string) =
       return (await tx.messages.get(msg.id))?.state === 'routed' ? 'routed' : 'ingested'
     })
     if (outcome !== 'routed') await deps.addRouteJobs(routeJobs([msg.id]))
+    deps.metrics.ingested(source, outcome !== 'new')
     return { id: msg.id, duplicate: outcome !== 'new' }
   }
 }

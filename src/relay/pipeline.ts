@@ -8,6 +8,7 @@ import type { LinkRepo, Store } from '../store/port.ts'
 import { createDeliver } from './deliver.ts'
 import { createIngest, routeJobs } from './ingest.ts'
 import { DELIVER_QUEUE, type DeliverJob, parseDeliverJobId, ROUTE_QUEUE, type RouteJob } from './keys.ts'
+import { noMetrics, type RelayMetrics } from './metrics.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { createRoute } from './route.ts'
 import { type FeeHooks, freeOfCharge } from './settle.ts'
@@ -33,6 +34,7 @@ export interface RelayDeps {
   readonly processId: string
   readonly options: RelayOptions
   readonly fees?: FeeHooks
+  readonly metrics?: RelayMetrics
 }
 
 export interface Relay {
@@ -58,7 +60,8 @@ export function createRelay(deps: RelayDeps): Relay {
   const commit = groupCommit(store)
   const addRouteJobs = tickBatch<JobSpec<RouteJob>>((jobs) => queue.add(ROUTE_QUEUE, jobs))
   const addDeliverJobs = tickBatch<JobSpec<DeliverJob>>((jobs) => queue.add(DELIVER_QUEUE, jobs))
-  const ingest = createIngest({ commit, addRouteJobs })
+  const metrics = deps.metrics ?? noMetrics
+  const ingest = createIngest({ commit, addRouteJobs, metrics })
 
   const route = createRoute({ store, links: deps.links, addDeliverJobs, limiter: new RateLimiter(), commit })
   const tracedRoute = async (job: Parameters<typeof route>[0]) => {
@@ -109,6 +112,7 @@ export function createRelay(deps: RelayDeps): Relay {
         links: deps.links,
         adapters: deps.adapters,
         fees: deps.fees ?? freeOfCharge,
+        metrics,
         commit,
         timeoutMs: options.deliveryTimeoutMs,
         signal: controller.signal,

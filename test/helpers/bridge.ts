@@ -71,11 +71,11 @@ export async function startTestBridge(config: Record<string, unknown> = testConf
 }
 
 /** A link from an outbound-only "feed" webhook endpoint to a receiver URL. */
-export function feedLink(receiverUrl: string, secret: string, extra: Record<string, unknown> = {}) {
+export function feedLink(receiverUrl: string, secret: string, extra: Record<string, unknown> = {}, source = 'feed') {
   return {
     name: 'feed to receiver',
     endpoints: [
-      { network: 'webhook', address: 'feed', direction: 'out', options: { secret } },
+      { network: 'webhook', address: source, direction: 'out', options: { secret } },
       { network: 'webhook', address: receiverUrl, direction: 'in', options: { secret } },
     ],
     ...extra,

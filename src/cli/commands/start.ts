@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { startBridge } from '../../bridge.ts'
 import { loadConfig } from '../../config/load.ts'
 import { loadKeyFile } from '../../crypto/keyfile.ts'
 import { createLogger } from '../../log/logger.ts'
+import type { ProcessRole } from '../../store/port.ts'
 import { initDataDir } from '../init.ts'
 import { passphrase } from '../prompt.ts'
 
 interface StartOptions {
   config: string
   init?: boolean
+  role: ProcessRole
 }
 
 export function startCommand(program: Command): void {
@@ -19,6 +21,14 @@ export function startCommand(program: Command): void {
     .description('run the bridge: store, node identity and HTTP API')
     .option('--config <file>', 'the config file', 'data/config.yaml')
     .option('--init', "initialize the config file's folder first when it does not exist yet")
+    .addOption(
+      new Option(
+        '--role <role>',
+        'all: pipeline, adapters and node; worker: pipeline and adapters; node: the Mainframe node',
+      )
+        .choices(['all', 'worker', 'node'])
+        .default('all'),
+    )
     .addHelpText(
       'after',
       '\nEnvironment: MFB_<SECTION>__<KEY> overrides any config key; MFB_PASSPHRASE unlocks an encrypted key.\nStops cleanly on SIGINT/SIGTERM. Exit codes: 0 stopped, 1 runtime failure, 2 config error.',
@@ -34,7 +44,7 @@ export function startCommand(program: Command): void {
       const config = loadConfig({ path: options.config })
       const log = createLogger({ level: config.log.level })
       const identity = await loadKeyFile(config.node.key_file, await passphrase('to unlock the node key'))
-      const bridge = await startBridge(config, identity, log)
+      const bridge = await startBridge(config, identity, log, options.role)
       process.stderr.write(
         `Mainframe Bridge ${identity.peerId}\n  API   http://${bridge.apiAddress}  (token: ${config.data_dir}/admin.token)\n`,
       )

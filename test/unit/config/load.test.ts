@@ -29,7 +29,16 @@ describe('config loading', () => {
     const dir = join(path, '..')
     expect(config.data_dir).toBe(dir)
     expect(config.api.listen).toBe('127.0.0.1:8080')
-    expect(config.store).toEqual({ driver: 'sqlite', sqlite: { path: join(dir, 'bridge.db') } })
+    expect(config.store).toEqual({
+      driver: 'sqlite',
+      sqlite: { path: join(dir, 'bridge.db') },
+      postgres: { url: 'postgres://127.0.0.1:5432/mainframe_bridge' },
+    })
+    expect(config.queue).toEqual({
+      driver: 'sqlite',
+      sqlite: { path: join(dir, 'queue.db') },
+      redis: { url: 'redis://127.0.0.1:6379', prefix: 'mfb' },
+    })
     expect(config.node.key_file).toBe(join(dir, 'keys/node.json'))
     expect(config.log.level).toBe('info')
   })
@@ -44,7 +53,7 @@ describe('config loading', () => {
 
   test('an unknown key with no near match lists the keys allowed there', () => {
     const err = failure(() => loadConfig({ path: file('store:\n  flavour: x\n'), env: {} }))
-    expect(err.hints[0]).toBe('remove it; the keys allowed under "store" are: driver, sqlite')
+    expect(err.hints[0]).toBe('remove it; the keys allowed under "store" are: driver, sqlite, postgres')
   })
 
   test('an unknown top-level section is refused', () => {
@@ -96,6 +105,12 @@ describe('config loading', () => {
     expect(err.shortMessage).toBe('unknown config key "api.listn" (from MFB_API__LISTN)')
     const bad = failure(() => loadConfig({ env: { MFB_API__MAX_BODY_BYTES: 'lots' } }))
     expect(bad.shortMessage).toMatch(/"api\.max_body_bytes" \(from MFB_API__MAX_BODY_BYTES\): "lots"/)
+  })
+
+  test('secrets in URLs are not echoed in errors', () => {
+    const err = failure(() => loadConfig({ path: file('store:\n  postgres:\n    url: mysql://root:hunter2@db/x\n'), env: {} }))
+    expect(err.shortMessage).toMatch(/"store\.postgres\.url" in .*: \(hidden\)$/)
+    expect(err.message).not.toContain('hunter2')
   })
 
   test('a value of the wrong type is shown as written', () => {
