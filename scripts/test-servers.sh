@@ -6,6 +6,7 @@ set -euo pipefail
 
 missing=()
 command -v /usr/bin/redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
@@ -30,4 +31,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-ser
   systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 
+# Debian's postgresql creates and starts a system cluster (where systemd runs): the tests start
+# private clusters of their own (test/helpers/postgres.ts), so stop and disable it.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postgresql 2>/dev/null; then
+  systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+
 /usr/bin/redis-server --version
+for initdb in /usr/lib/postgresql/*/bin/initdb; do
+  [ -x "$initdb" ] && "$initdb" --version
+done

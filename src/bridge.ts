@@ -105,7 +105,7 @@ export async function startBridge(
 
 function storeConfig(config: Config): StoreConfig {
   return config.store.driver === 'postgres'
-    ? ({ driver: 'postgres', postgres: config.store.postgres } as unknown as StoreConfig)
+    ? { driver: 'postgres', postgres: config.store.postgres }
     : { driver: 'sqlite', sqlite: config.store.sqlite }
 }
 

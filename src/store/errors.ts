@@ -17,6 +17,7 @@ export type StoreErrorCode =
   | 'STORE_TX_ABORTED'
   | 'STORE_QUERY_FAILED'
   | 'STORE_UNKNOWN_DRIVER'
+  | 'STORE_UNAVAILABLE'
   | 'STORE_FENCED'
 
 /** The database at `where` could not be opened or prepared for use. */
@@ -116,5 +117,22 @@ export function fenced(name: string, token: number): BridgeError {
   return new BridgeError('STORE_FENCED', `lease "${name}" is no longer held with token ${token}`, {
     hint: 'another process took the lease over (this one paused or lost the store); stop the guarded work',
     status: 409,
+  })
+}
+
+/**
+ * The database server could not be reached, or the connection to it broke during the call
+ * (server down or restarting, network trouble). Retryable: the next call reconnects. A write
+ * whose connection broke mid-call may or may not have been applied.
+ */
+export function unavailable(where: string, cause: unknown): BridgeError {
+  return new BridgeError('STORE_UNAVAILABLE', `the store at ${where} is unreachable`, {
+    cause,
+    hint: [
+      'retry later: the store reconnects on the next call',
+      'if it lasts, check that the database server is running and reachable at the configured URL',
+    ],
+    retryable: true,
+    status: 503,
   })
 }

@@ -1,5 +1,6 @@
 import { BridgeError } from '../core/errors.ts'
 import type { Store } from './port.ts'
+import type { PostgresStoreOptions } from './postgres/store.ts'
 
 export type { StoreErrorCode } from './errors.ts'
 export type {
@@ -32,7 +33,9 @@ export type {
 export { SCOPES } from './port.ts'
 
 /** Store settings as the config carries them; the union grows with each driver. */
-export type StoreConfig = { driver: 'sqlite'; sqlite: { path: string; busyTimeoutMs?: number } }
+export type StoreConfig =
+  | { driver: 'sqlite'; sqlite: { path: string; busyTimeoutMs?: number } }
+  | { driver: 'postgres'; postgres: PostgresStoreOptions }
 
 /**
  * Opens the store the config names. The driver module is loaded only when chosen, so a
@@ -50,10 +53,14 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       const { openSqliteStore } = await import('./sqlite/index.ts')
       return openSqliteStore(config.sqlite)
     }
+    case 'postgres': {
+      const { openPostgresStore } = await import('./postgres/index.ts')
+      return openPostgresStore(config.postgres)
+    }
     default: {
       const driver = String((config as { driver: unknown }).driver)
       throw new BridgeError('STORE_UNKNOWN_DRIVER', `unknown store driver ${JSON.stringify(driver)}`, {
-        hint: 'set store.driver to sqlite',
+        hint: 'set store.driver to sqlite or postgres',
         status: 500,
       })
     }

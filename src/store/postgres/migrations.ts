@@ -1,0 +1,149 @@
+import type { Migration } from '../sqlite/migrations.ts'
+
+export type { Migration } from '../sqlite/migrations.ts'
+
+/**
+ * The PostgreSQL schema, oldest first: the same versions, names and meaning as the SQLite
+ * list (src/store/sqlite/migrations.ts). Never edit a released migration: add the next number.
+ *
+ * - Epoch milliseconds, versions, counts and seqs are BIGINT (parsed back to numbers).
+ * - JSON (endpoint options, the ACL's sender list, messages) is TEXT holding JSON text, not
+ *   JSONB: JSONB refuses \u0000 and reorders keys, and the port wants exact round trips.
+ * - Keys and every text column something is ordered or looked up by use COLLATE "C", so
+ *   ordering is by code point (as SQLite's BINARY) whatever the database's locale.
+ * - `ord` identity columns keep creation order within a millisecond (SQLite's rowid).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tokens_cursors_dedupe',
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE INDEX api_tokens_created_at ON api_tokens (created_at, id);
+
+      CREATE TABLE cursors (
+        key TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        value TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE dedupe (
+        scope TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        expires_at BIGINT,
+        PRIMARY KEY (scope, id)
+      );
+      CREATE INDEX dedupe_expires_at ON dedupe (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 2,
+    name: 'relay_links_messages_deliveries_traces',
+    sql: `
+      CREATE TABLE links (
+        ord BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT COLLATE "C" NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        allow_senders TEXT,
+        rate_limit_per_minute BIGINT CHECK (rate_limit_per_minute >= 1),
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      CREATE INDEX links_created_at ON links (created_at, ord);
+
+      CREATE TABLE link_endpoints (
+        link_id TEXT COLLATE "C" NOT NULL REFERENCES links (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        network TEXT COLLATE "C" NOT NULL,
+        address TEXT COLLATE "C" NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'both')),
+        options TEXT NOT NULL,
+        PRIMARY KEY (link_id, position)
+      );
+      CREATE UNIQUE INDEX link_endpoints_endpoint ON link_endpoints (network, address, link_id);
+
+      CREATE TABLE messages (
+        ord BIGINT GENERATED ALWAYS AS IDENTITY,
+        id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        message TEXT NOT NULL,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('ingested', 'routed')),
+        received_at BIGINT NOT NULL,
+        routed_at BIGINT
+      );
+      CREATE INDEX messages_ingested ON messages (received_at, ord) WHERE state = 'ingested';
+
+      CREATE TABLE deliveries (
+        message_id TEXT COLLATE "C" NOT NULL,
+        target_key TEXT COLLATE "C" NOT NULL,
+        link_id TEXT NOT NULL,
+        network TEXT NOT NULL,
+        address TEXT NOT NULL,
+        conversation_key TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'refused')),
+        attempts BIGINT NOT NULL,
+        native_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        delivered_at BIGINT,
+        PRIMARY KEY (message_id, target_key)
+      );
+      CREATE UNIQUE INDEX deliveries_order ON deliveries (target_key, conversation_key, seq);
+      CREATE INDEX deliveries_pending ON deliveries (target_key, conversation_key, seq)
+        WHERE state = 'pending';
+
+      CREATE TABLE traces (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        message_id TEXT COLLATE "C" NOT NULL,
+        target_key TEXT,
+        stage TEXT NOT NULL CHECK (stage IN ('ingest', 'route', 'deliver')),
+        attempt BIGINT NOT NULL,
+        started_at BIGINT NOT NULL,
+        duration_ms DOUBLE PRECISION NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'retry', 'dead', 'refused')),
+        error_code TEXT,
+        error_message TEXT,
+        process_id TEXT
+      );
+      CREATE INDEX traces_message ON traces (message_id, started_at, id);
+    `,
+  },
+  {
+    version: 3,
+    name: 'cluster_leases_processes',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        holder TEXT COLLATE "C" NOT NULL,
+        token BIGINT NOT NULL,
+        acquired_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE processes (
+        id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        role TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL
+      );
+      CREATE INDEX processes_last_seen ON processes (last_seen);
+    `,
+  },
+]
+
+/** The newest schema version this code knows. */
+export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0
