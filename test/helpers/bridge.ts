@@ -71,7 +71,12 @@ export async function startTestBridge(config: Record<string, unknown> = testConf
 }
 
 /** A link from an outbound-only "feed" webhook endpoint to a receiver URL. */
-export function feedLink(receiverUrl: string, secret: string, extra: Record<string, unknown> = {}, source = 'feed') {
+export function feedLink(
+  receiverUrl: string,
+  secret: string,
+  extra: Record<string, unknown> = {},
+  source = 'feed',
+) {
   return {
     name: 'feed to receiver',
     endpoints: [

@@ -108,7 +108,9 @@ describe('config loading', () => {
   })
 
   test('secrets in URLs are not echoed in errors', () => {
-    const err = failure(() => loadConfig({ path: file('store:\n  postgres:\n    url: mysql://root:hunter2@db/x\n'), env: {} }))
+    const err = failure(() =>
+      loadConfig({ path: file('store:\n  postgres:\n    url: mysql://root:hunter2@db/x\n'), env: {} }),
+    )
     expect(err.shortMessage).toMatch(/"store\.postgres\.url" in .*: \(hidden\)$/)
     expect(err.message).not.toContain('hunter2')
   })
