@@ -42,7 +42,8 @@ export type StoreConfig =
  * driver's client library is needed only where it is used. Does not migrate: call
  * `store.migrate()` next. Blocks as the chosen driver's open does (SQLite: the file system).
  * @throws STORE_UNKNOWN_DRIVER for a driver this build lacks; otherwise as the driver's open
- *   (STORE_OPEN_FAILED, STORE_SCHEMA_TOO_NEW, STORE_INVALID_ARGUMENT).
+ *   (STORE_OPEN_FAILED, STORE_SCHEMA_TOO_NEW, STORE_INVALID_ARGUMENT; postgres also
+ *   STORE_UNAVAILABLE, retryable, when the server cannot be reached).
  * @example
  *   const store = await openStore({ driver: 'sqlite', sqlite: { path: 'data/bridge.db' } })
  *   await store.migrate()

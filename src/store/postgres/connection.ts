@@ -9,7 +9,10 @@ const BEGIN: Record<Isolation, string> = {
   serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
   'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
 }
-/** Session-level: held across the transaction's BEGIN, released by pg_advisory_unlock_all(). */
+/**
+ * Session-level, so held across BEGIN and released by pg_advisory_unlock_all(); FunctionScan
+ * returns the keys in array order, so they are taken in sorted order.
+ */
 const PRE_LOCK = 'SELECT pg_advisory_lock(k) FROM unnest($1::bigint[]) AS t (k)'
 
 /** How an attempt starts: alone (the gate exclusively) or not, after waiting for `keys` or not. */
@@ -111,17 +114,22 @@ export class TxConnection {
   }
 
   /**
-   * Before the first statement (no snapshot yet): ends the empty transaction, waits for `keys`
-   * at session level, and begins again, so that the snapshot is taken after their previous
-   * holders committed. The three statements are queued at once, ahead of any later call.
+   * Holds `keys` since before BEGIN: already so (a retry's plan), or, before the first
+   * statement (no snapshot yet), by ending the empty transaction, waiting for every key of the
+   * plan at session level (released and taken again in sorted order, never one while holding a
+   * greater one), and beginning again, so that the snapshot is taken after their previous
+   * holders committed. The statements are queued at once, ahead of any later call.
    */
   async #lockFirst(keys: readonly string[]): Promise<boolean> {
+    if (keys.every((key) => this.plan.keys.includes(key))) return true
     if (this.#statements > 0 || this.plan.exclusive) return false
     this.#statements++
+    const held = this.plan.keys.length > 0
     this.plan = { exclusive: false, keys: mergeKeys(this.plan.keys, keys) }
     await Promise.all([
       this.#enqueue('ROLLBACK'),
-      this.#enqueue(PRE_LOCK, [keys]),
+      ...(held ? [this.#enqueue('SELECT pg_advisory_unlock_all()')] : []),
+      this.#enqueue(PRE_LOCK, [this.plan.keys]),
       this.#enqueue(this.#beginSql()),
     ])
     return true

@@ -19,19 +19,24 @@ export interface Db {
   /**
    * Runs `work` atomically: inside the transaction in progress (`own` false), else in a
    * transaction of its own at `isolation` (default serializable), run again on a
-   * serialization failure (`own` true).
+   * serialization failure (`own` true), that first waits for the advisory locks `lockKeys`
+   * (held until it ends).
    */
-  atomic<T>(work: (db: Db, own: boolean) => Promise<T>, isolation?: Isolation): Promise<T>
+  atomic<T>(
+    work: (db: Db, own: boolean) => Promise<T>,
+    isolation?: Isolation,
+    lockKeys?: readonly string[],
+  ): Promise<T>
   /**
    * True inside a transaction that runs alone among the gated ones of every process (a retry
    * holding the gate exclusively, see `tx.ts`): hot-spot locks are not needed there.
    */
   readonly alone: boolean
   /**
-   * In a transaction that has sent no statement yet (so has no snapshot): waits for the
-   * advisory locks `keys` (held until it ends) and restarts it, so that its snapshot is taken
-   * after their previous holders committed; true then. False when a statement already ran,
-   * or outside a transaction.
+   * Whether the transaction holds the advisory locks `keys` since before its snapshot (held
+   * until it ends): already (a retry that waited for them), or now, when it has sent no
+   * statement yet, by waiting for them and restarting it. False when a statement already ran
+   * without them, or outside a transaction.
    */
   lockFirst(keys: readonly string[]): Promise<boolean>
 }

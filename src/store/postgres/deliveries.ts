@@ -17,8 +17,6 @@ const CREATE = `INSERT INTO deliveries (message_id, target_key, link_id, network
     FROM deliveries WHERE target_key = $2 AND conversation_key = $6
   ON CONFLICT (message_id, target_key) DO NOTHING
   RETURNING ${COLUMNS}`
-// FunctionScan returns the keys in array order: every writer locks its pairs in sorted order.
-const LOCK_PAIRS = 'SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t (k)'
 const TRY_LOCK_PAIRS =
   'SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM unnest($1::bigint[]) AS t (k)'
 const SELECT_ONE = `SELECT ${COLUMNS} FROM deliveries WHERE message_id = $1 AND target_key = $2`
@@ -56,17 +54,21 @@ export function pgDeliveries(run: Run): DeliveryRepo {
         if (checked.length === 0) return []
         const now = Date.now()
         const keys = pairLocks(checked, conversationKey)
-        return db.atomic(async (tx, own) => {
-          try {
-            await lockPairs(tx, own, keys)
-            const rows: DeliveryRecord[] = []
-            for (const t of checked) rows.push(await createOne(tx, messageId, conversationKey, t, now))
-            return rows
-          } catch (err) {
-            // A seq taken meanwhile (stale snapshot): the retry waits for these pairs first.
-            throw withRetryLocks(err, keys)
-          }
-        }, 'read committed')
+        return db.atomic(
+          async (tx, own) => {
+            try {
+              await lockPairs(tx, own, keys)
+              const rows: DeliveryRecord[] = []
+              for (const t of checked) rows.push(await createOne(tx, messageId, conversationKey, t, now))
+              return rows
+            } catch (err) {
+              // A seq taken meanwhile (stale snapshot): the retry waits for these pairs first.
+              throw withRetryLocks(err, keys)
+            }
+          },
+          'read committed',
+          keys,
+        )
       }),
 
     get: (messageId, targetKey) =>
@@ -145,22 +147,16 @@ async function createOne(
 }
 
 /**
- * Takes the advisory lock of each (targetKey, conversationKey) until the transaction ends, so
+ * Holds the advisory lock of each (targetKey, conversationKey) until the transaction ends, so
  * that no other writer of the pair computes a seq meanwhile. In a transaction of its own (read
- * committed: its next statement sees what the previous holder committed) it waits; in a
- * caller's serializable transaction it waits too when it comes first (before the snapshot,
- * `Db.lockFirst`); later, the snapshot being older than any wait, a lock held elsewhere is a
- * conflict at once: the transaction runs again after waiting for these locks (see `tx.ts`).
+ * committed) the locks were taken before BEGIN (`Db.atomic`). In a caller's serializable
+ * transaction they are taken before its snapshot when createMany comes first
+ * (`Db.lockFirst`); later, the snapshot being older than any wait, a lock held elsewhere is a
+ * conflict at once: the transaction runs again after waiting for them (see `tx.ts`). Alone (a
+ * retry that holds the gate), no other writer runs: nothing to take.
  */
 async function lockPairs(db: Db, own: boolean, keys: string[]): Promise<void> {
-  // Alone, no other gated transaction runs; a holder of these locks waiting for the gate has
-  // written nothing yet (waiting for it here would deadlock).
-  if (db.alone) return
-  if (own) {
-    await db.count(LOCK_PAIRS, [keys])
-    return
-  }
-  if (await db.lockFirst(keys)) return
+  if (own || db.alone || (await db.lockFirst(keys))) return
   const [row] = await db.rows(TRY_LOCK_PAIRS, [keys])
   if (row?.ok !== true)
     throw serializationConflict(

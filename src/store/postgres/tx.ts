@@ -5,7 +5,7 @@ import { isConnectionError } from './errors.ts'
 import type { PgPool } from './pool.ts'
 
 /**
- * Transactions on the pool, and the two `Db`s the repos use.
+ * Transactions on the pool (each attempt on a `TxConnection`), and the store's own `Db`.
  *
  * Serializable transactions are optimistic: PostgreSQL aborts one of two conflicting ones
  * (40001), and the runner runs it again. So that a retried transaction gets through, every
@@ -19,6 +19,10 @@ import type { PgPool } from './pool.ts'
  * a transaction that needs such locks before its first statement takes them that way at once
  * (`Db.lockFirst`), and waits its turn instead of failing. Only autocommitted single
  * statements go ungated.
+ *
+ * Lock order, so that no two transactions wait for each other: advisory locks are waited for
+ * only before BEGIN, in sorted order, never while holding the gate; inside a transaction they
+ * are only tried.
  */
 
 /** Attempts of one transaction before STORE_CONFLICT. */
@@ -27,7 +31,8 @@ export const MAX_ATTEMPTS = 5
 export const LOCK_CLASS = 0x4d4642
 
 /**
- * Runs `body` in a transaction on one pooled connection: BEGIN, body, COMMIT; ROLLBACK when
+ * Runs `body` in a transaction on one pooled connection: waits for the advisory locks
+ * `lockKeys` (if any), BEGIN, body, COMMIT; ROLLBACK when
  * body throws. A serialization failure (thrown by body, by COMMIT, or while waiting for the
  * plan's locks) runs body again, up to MAX_ATTEMPTS in all, then the STORE_CONFLICT
  * (retryable) is thrown. A connection that broke is destroyed, not returned to the pool.
@@ -36,8 +41,10 @@ export async function runInTransaction<T>(
   pool: PgPool,
   isolation: Isolation,
   body: (db: Db) => Promise<T>,
+  lockKeys: readonly string[] = [],
 ): Promise<T> {
   const tx = new TxConnection(pool, await pool.acquire(), isolation)
+  tx.plan = { exclusive: false, keys: mergeKeys([], lockKeys) }
   let destroy = false
   try {
     for (let attempt = 1; ; attempt++) {
@@ -70,7 +77,8 @@ export function poolDb(pool: PgPool): Db {
   return {
     rows: async (sql, params) => (await pool.run(sql, params ?? [])).rows,
     count: async (sql, params) => (await pool.run(sql, params ?? [])).rowCount ?? 0,
-    atomic: (work, isolation = 'serializable') => runInTransaction(pool, isolation, (db) => work(db, true)),
+    atomic: (work, isolation = 'serializable', lockKeys = []) =>
+      runInTransaction(pool, isolation, (db) => work(db, true), lockKeys),
     alone: false,
     lockFirst: async () => false,
   }

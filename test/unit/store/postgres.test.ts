@@ -177,18 +177,42 @@ describe('postgres driver', () => {
     try {
       await handles[0]!.migrate()
       const conversation = unique('conv')
-      const target = { targetKey: unique('t'), linkId: 'l1', network: 'webhook', address: 'https://x' }
-      const created = await Promise.all(
-        Array.from({ length: 60 }, (_, i) =>
-          i % 4 === 3
-            ? handles[i % 3]!.transaction((tx) =>
-                tx.deliveries.createMany(testMessage().id, conversation, [target]),
-              )
-            : handles[i % 3]!.deliveries.createMany(testMessage().id, conversation, [target]),
-        ),
-      )
-      const seqs = created.map((rows) => rows[0]!.seq).sort((a, b) => a - b)
-      expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+      const targets = ['a', 'b'].map((name) => ({
+        targetKey: unique(name),
+        linkId: 'l1',
+        network: 'webhook',
+        address: `https://x/${name}`,
+      }))
+      // On its own, first in a transaction, after a read in a transaction, several per transaction.
+      const create = (i: number) => {
+        const store = handles[i % 3]!
+        const order = i % 2 ? targets : [...targets].reverse()
+        const id = testMessage().id
+        switch (i % 4) {
+          case 0:
+            return store.deliveries.createMany(id, conversation, order)
+          case 1:
+            return store.transaction((tx) => tx.deliveries.createMany(id, conversation, order))
+          case 2:
+            return store.transaction(async (tx) => {
+              await tx.cursors.get(unique('read-first'))
+              return tx.deliveries.createMany(id, conversation, order)
+            })
+          default:
+            return store.transaction(async (tx) => [
+              ...(await tx.deliveries.createMany(id, conversation, [order[0]!])),
+              ...(await tx.deliveries.createMany(id, conversation, [order[1]!])),
+            ])
+        }
+      }
+      const created = (await Promise.all(Array.from({ length: 80 }, (_, i) => create(i)))).flat()
+      for (const target of targets) {
+        const seqs = created
+          .filter((row) => row.targetKey === target.targetKey)
+          .map((row) => row.seq)
+          .sort((a, b) => a - b)
+        expect(seqs).toEqual(Array.from({ length: 80 }, (_, i) => i + 1))
+      }
     } finally {
       await Promise.all(handles.map((store) => store.close()))
     }
