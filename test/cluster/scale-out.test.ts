@@ -102,7 +102,12 @@ describe('three bridge processes on one Redis and one PostgreSQL', () => {
       await receiver.waitFor(10_000, 240_000)
       const seconds = (Date.now() - started) / 1000
       expect(receiver.received.size).toBe(10_000)
-      const perProcess = await Promise.all(bridges.map((b, i) => deliveredBy(b, headers[i]!)))
+      // The receiver sees a delivery just before the bridge records it: wait for the records.
+      let perProcess: number[] = []
+      for (const until = Date.now() + 15_000; Date.now() < until; await sleep(100)) {
+        perProcess = await Promise.all(bridges.map((b, i) => deliveredBy(b, headers[i]!)))
+        if (perProcess.reduce((a, b) => a + b, 0) >= 10_000) break
+      }
       for (const n of perProcess) expect(n).toBeGreaterThan(0)
       expect(perProcess.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000)
       const cluster = (await (

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { afterAll, describe, expect, test } from 'vitest'
 import { messageId } from '../../../src/core/ids.ts'
-import { feedLink, makeDataDir, testConfig } from '../../helpers/bridge.ts'
+import { feedLink, makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
 import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
 import { startRedis, type TestRedis } from '../../helpers/redis.ts'
 import { startReceiver } from '../../helpers/webhook-receiver.ts'
@@ -99,10 +99,18 @@ describe.each(['sqlite', 'bullmq'] as const)('crash safety on the %s queue', (dr
       for (const id of receiver.received.keys()) expect(expected.has(id)).toBe(true)
       expect(receiver.badSignatures()).toBe(0)
 
-      const queueState = (await (await fetch(`${base}/v1/queue`, { headers })).json()) as {
-        deliveries: unknown
-      }
-      expect(queueState.deliveries).toEqual({ pending: 0, delivered: MESSAGES, dead: 0, refused: 0 })
+      // The receiver sees the last delivery just before the bridge records it.
+      const deliveries = await until(
+        async () => {
+          const q = (await (await fetch(`${base}/v1/queue`, { headers })).json()) as {
+            deliveries: { pending: number }
+          }
+          return q.deliveries.pending === 0 ? q.deliveries : undefined
+        },
+        15_000,
+        'every delivery recorded',
+      )
+      expect(deliveries).toEqual({ pending: 0, delivered: MESSAGES, dead: 0, refused: 0 })
       console.log(
         `crash safety (${driver}): ${MESSAGES} delivered after ${KILLS} SIGKILLs; wire duplicates ${receiver.duplicates()} (deduped by Idempotency-Key); sender retries ${retries}`,
       )

@@ -82,7 +82,14 @@ test('a receiver answering 400 sends the message to dead letters; retry delivers
   const retry = await bridge.api(`/v1/queue/dead/${letter?.id}/retry`, { method: 'POST' })
   expect(retry.status).toBe(202)
   await until(async () => (receiver.received.has(id) ? true : undefined), 10_000, 'delivery after retry')
-  const done = await status(id)
+  const done = await until(
+    async () => {
+      const s = await status(id)
+      return s.targets[0]?.state === 'delivered' ? s : undefined
+    },
+    5000,
+    'the delivery recorded',
+  )
   expect(done.targets[0]?.state).toBe('delivered')
   expect(done.traces.map((t) => t.outcome)).toEqual(['ok', 'dead', 'ok'])
   const again = await bridge.api(`/v1/queue/dead/${letter?.id}/retry`, { method: 'POST' })
