@@ -54,8 +54,11 @@ export function startCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 20_000,
+  /** A command prefix, e.g. `['ip', 'netns', 'exec', 'ns1']` to run the bridge on a test host. */
+  wrap: readonly string[] = [],
 ): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', ...args], {
+  const command = [...wrap, process.execPath, CLI, 'start', ...args]
+  const child = spawn(command[0] as string, command.slice(1), {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

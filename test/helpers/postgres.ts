@@ -1,6 +1,14 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,7 +43,13 @@ export interface TestPostgres {
  * @throws when PostgreSQL is not installed (run `bash scripts/test-servers.sh`), or when the
  *   server does not start (the message holds the end of its log).
  */
-export async function startPostgres(): Promise<TestPostgres> {
+/** Extra addresses to listen on (besides 127.0.0.1), and client networks to trust, e.g. for test hosts in network namespaces. */
+export interface PostgresOptions {
+  readonly listen?: readonly string[]
+  readonly trustNetworks?: readonly string[]
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   const bin = findBinDir()
   const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   const dir = mkdtempSync(join(tmpdir(), 'mfb-pg-'))
@@ -44,7 +58,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(dir, 'data')
   let port = 0
   const start = async (): Promise<void> => {
-    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300`
+    const listen = ['127.0.0.1', ...(options.listen ?? [])].join(',')
+    const settings = `-p ${port} -k ${dir} -c listen_addresses=${listen} -c fsync=off -c full_page_writes=off -c max_connections=300`
     await asOwner('pg_ctl', ['-D', data, '-o', settings, '-l', join(dir, 'log'), '-w', '-t', '30', 'start'])
   }
   const halt = async (): Promise<void> => {
@@ -53,6 +68,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   try {
     await asOwner('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '-N'])
+    for (const network of options.trustNetworks ?? [])
+      appendFileSync(join(data, 'pg_hba.conf'), `host all all ${network} trust\n`)
     let lastError: unknown
     for (let attempt = 0; attempt < 3; attempt++) {
       port = await freePort()

@@ -21,7 +21,8 @@ export interface TestRedis {
  * @throws when redis-server is not installed (run `bash scripts/test-servers.sh`), or when it
  *   does not answer within 10 s.
  */
-export async function startRedis(): Promise<TestRedis> {
+/** `bind`: extra addresses to listen on besides 127.0.0.1 (test hosts in network namespaces). */
+export async function startRedis(bind: readonly string[] = []): Promise<TestRedis> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `${REDIS_SERVER} is missing: run \`bash scripts/test-servers.sh\` (as root) to install it`,
@@ -37,6 +38,9 @@ export async function startRedis(): Promise<TestRedis> {
         String(port),
         '--bind',
         '127.0.0.1',
+        ...bind,
+        '--protected-mode',
+        bind.length ? 'no' : 'yes',
         '--save',
         '',
         '--appendonly',

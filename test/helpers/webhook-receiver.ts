@@ -28,7 +28,7 @@ export interface Receiver {
   waitFor(count: number, timeoutMs: number): Promise<void>
 }
 
-export async function startReceiver(secret: string): Promise<Receiver> {
+export async function startReceiver(secret: string, host = '127.0.0.1'): Promise<Receiver> {
   const received = new Map<string, { id: string; body: { text: string } }>()
   let duplicates = 0
   let hits = 0
@@ -69,7 +69,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       const next = createServer(handle)
       next.keepAliveTimeout = 1000
       next.once('error', reject)
-      next.listen(port, '127.0.0.1', () => {
+      next.listen(port, host, () => {
         port = (next.address() as AddressInfo).port
         server = next
         resolve()
@@ -85,7 +85,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
 
   await up()
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://${host}:${port}/hook`,
     received,
     duplicates: () => duplicates,
     hits: () => hits,
