@@ -4,8 +4,8 @@ import { checkInstant, checkText, describeType } from '../input.ts'
 import { checkError, checkInteger, checkTargets } from '../relay-input.ts'
 import type { DeliveryRecord, DeliveryRepo, DeliveryState, DeliveryTarget } from '../relay-port.ts'
 import { serializationConflict, withRetryLocks } from './conflicts.ts'
-import type { Db, Row, Run } from './db.ts'
-import { int, intOrNull, text, textOrNull } from './rows.ts'
+import type { Db, Run } from './db.ts'
+import { int, text, toDelivery } from './rows.ts'
 
 const COLUMNS = `message_id, target_key, link_id, network, address, conversation_key, seq, state, attempts,
   native_id, error_code, error_message, created_at, updated_at, delivered_at`
@@ -74,12 +74,12 @@ export function pgDeliveries(run: Run): DeliveryRepo {
     get: (messageId, targetKey) =>
       run(async (db) => {
         const [row] = await db.rows(SELECT_ONE, checkKey(messageId, targetKey))
-        return row === undefined ? undefined : toRecord(row)
+        return row === undefined ? undefined : toDelivery(row)
       }),
 
     listByMessage: (messageId) =>
       run(async (db) =>
-        (await db.rows(SELECT_BY_MESSAGE, [checkText('delivery messageId', messageId)])).map(toRecord),
+        (await db.rows(SELECT_BY_MESSAGE, [checkText('delivery messageId', messageId)])).map(toDelivery),
       ),
 
     markDelivered: (messageId, targetKey, receipt) =>
@@ -141,9 +141,9 @@ async function createOne(
 ): Promise<DeliveryRecord> {
   const params = [messageId, t.targetKey, t.linkId, t.network, t.address, conversationKey, now]
   const [created] = await db.rows(CREATE, params)
-  if (created !== undefined) return toRecord(created)
+  if (created !== undefined) return toDelivery(created)
   const [existing] = await db.rows(SELECT_ONE, [messageId, t.targetKey])
-  return toRecord(existing!)
+  return toDelivery(existing!)
 }
 
 /**
@@ -175,24 +175,4 @@ function pairLocks(targets: readonly DeliveryTarget[], conversationKey: string):
 
 function checkKey(messageId: unknown, targetKey: unknown): [string, string] {
   return [checkText('delivery messageId', messageId), checkText('delivery targetKey', targetKey)]
-}
-
-function toRecord(row: Row): DeliveryRecord {
-  const code = textOrNull(row, 'error_code')
-  return {
-    messageId: text(row, 'message_id'),
-    targetKey: text(row, 'target_key'),
-    linkId: text(row, 'link_id'),
-    network: text(row, 'network'),
-    address: text(row, 'address'),
-    conversationKey: text(row, 'conversation_key'),
-    seq: int(row, 'seq'),
-    state: text(row, 'state') as DeliveryState,
-    attempts: int(row, 'attempts'),
-    nativeId: textOrNull(row, 'native_id'),
-    lastError: code === null ? null : { code, message: text(row, 'error_message') },
-    createdAt: int(row, 'created_at'),
-    updatedAt: int(row, 'updated_at'),
-    deliveredAt: intOrNull(row, 'delivered_at'),
-  }
 }

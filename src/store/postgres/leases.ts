@@ -1,8 +1,8 @@
 import { checkLeaseKey, checkPositive } from '../cluster-input.ts'
-import type { Lease, LeaseRepo } from '../cluster-port.ts'
+import type { LeaseRepo } from '../cluster-port.ts'
 import { fenced } from '../errors.ts'
-import type { Row, Run } from './db.ts'
-import { int, text } from './rows.ts'
+import type { Run } from './db.ts'
+import { toLease } from './rows.ts'
 
 // One statement decides: take a free/expired lease (token + 1), extend our own (same token),
 // or change nothing while another holder's lease is live (no row returned). A concurrent
@@ -63,15 +63,5 @@ export function pgLeases(run: Run): LeaseRepo {
         if (rows.length === 0) throw fenced(name, token)
       }),
     list: () => run(async (db) => (await db.rows(LIST)).map(toLease)),
-  }
-}
-
-function toLease(row: Row): Lease {
-  return {
-    name: text(row, 'name'),
-    holder: text(row, 'holder'),
-    token: int(row, 'token'),
-    acquiredAt: int(row, 'acquired_at'),
-    expiresAt: int(row, 'expires_at'),
   }
 }

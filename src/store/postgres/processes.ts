@@ -1,9 +1,9 @@
 import { checkPositive } from '../cluster-input.ts'
-import type { ProcessInfo, ProcessRepo, ProcessRole } from '../cluster-port.ts'
+import type { ProcessRepo, ProcessRole } from '../cluster-port.ts'
 import { invalidArgument } from '../errors.ts'
 import { checkInstant, checkText } from '../input.ts'
-import type { Row, Run } from './db.ts'
-import { int, text } from './rows.ts'
+import type { Run } from './db.ts'
+import { toProcess } from './rows.ts'
 
 const HEARTBEAT = `INSERT INTO processes (id, role, host, pid, version, started_at, last_seen)
   VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -40,17 +40,5 @@ export function pgProcesses(run: Run): ProcessRepo {
       run(async (db) => {
         await db.count('DELETE FROM processes WHERE id = $1', [checkText('process id', id)])
       }),
-  }
-}
-
-function toProcess(row: Row): ProcessInfo {
-  return {
-    id: text(row, 'id'),
-    role: text(row, 'role') as ProcessRole,
-    host: text(row, 'host'),
-    pid: int(row, 'pid'),
-    version: text(row, 'version'),
-    startedAt: int(row, 'started_at'),
-    lastSeen: int(row, 'last_seen'),
   }
 }

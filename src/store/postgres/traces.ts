@@ -1,8 +1,8 @@
 import { checkText } from '../input.ts'
 import { checkTrace } from '../relay-input.ts'
-import type { Trace, TraceRepo } from '../relay-port.ts'
-import type { Row, Run } from './db.ts'
-import { int, real, text, textOrNull } from './rows.ts'
+import type { TraceRepo } from '../relay-port.ts'
+import type { Run } from './db.ts'
+import { toTrace } from './rows.ts'
 
 const INSERT = `INSERT INTO traces (message_id, target_key, stage, attempt, started_at, duration_ms, outcome,
     error_code, error_message, process_id)
@@ -41,22 +41,4 @@ export function pgTraces(run: Run): TraceRepo {
         (await db.rows(SELECT_BY_MESSAGE, [checkText('trace messageId', messageId)])).map(toTrace),
       ),
   }
-}
-
-function toTrace(row: Row): Trace {
-  const code = textOrNull(row, 'error_code')
-  const processId = textOrNull(row, 'process_id')
-  const trace: Trace = {
-    id: int(row, 'id'),
-    messageId: text(row, 'message_id'),
-    targetKey: textOrNull(row, 'target_key'),
-    stage: text(row, 'stage') as Trace['stage'],
-    attempt: int(row, 'attempt'),
-    startedAt: int(row, 'started_at'),
-    durationMs: real(row, 'duration_ms'),
-    outcome: text(row, 'outcome') as Trace['outcome'],
-    error: code === null ? null : { code, message: text(row, 'error_message') },
-  }
-  if (processId !== null) trace.processId = processId
-  return trace
 }

@@ -1,9 +1,8 @@
 import { invalidArgument } from '../errors.ts'
 import { checkInstant, checkText, describeType } from '../input.ts'
 import { checkError, checkInteger, checkTargets } from '../relay-input.ts'
-import type { DeliveryRecord, DeliveryRepo, DeliveryState } from '../relay-port.ts'
-import type { Row } from './connection.ts'
-import { int, intOrNull, text, textOrNull } from './rows.ts'
+import type { DeliveryRepo, DeliveryState } from '../relay-port.ts'
+import { int, text, toDelivery } from './rows.ts'
 import type { Run } from './run.ts'
 
 const COLUMNS = `message_id, target_key, link_id, network, address, conversation_key, seq, state, attempts,
@@ -66,7 +65,7 @@ export function sqliteDeliveries(run: Run): DeliveryRepo {
               t.targetKey,
               conversationKey,
             )[0]
-            return toRecord(created ?? conn.get(SELECT_ONE, messageId, t.targetKey)!)
+            return toDelivery(created ?? conn.get(SELECT_ONE, messageId, t.targetKey)!)
           }),
         )
       }),
@@ -74,11 +73,11 @@ export function sqliteDeliveries(run: Run): DeliveryRepo {
     get: (messageId, targetKey) =>
       run((conn) => {
         const row = conn.get(SELECT_ONE, ...checkKey(messageId, targetKey))
-        return row === undefined ? undefined : toRecord(row)
+        return row === undefined ? undefined : toDelivery(row)
       }),
 
     listByMessage: (messageId) =>
-      run((conn) => conn.all(SELECT_BY_MESSAGE, checkText('delivery messageId', messageId)).map(toRecord)),
+      run((conn) => conn.all(SELECT_BY_MESSAGE, checkText('delivery messageId', messageId)).map(toDelivery)),
 
     markDelivered: (messageId, targetKey, receipt) =>
       run((conn) => {
@@ -133,24 +132,4 @@ export function sqliteDeliveries(run: Run): DeliveryRepo {
 
 function checkKey(messageId: unknown, targetKey: unknown): [string, string] {
   return [checkText('delivery messageId', messageId), checkText('delivery targetKey', targetKey)]
-}
-
-function toRecord(row: Row): DeliveryRecord {
-  const code = textOrNull(row, 'error_code')
-  return {
-    messageId: text(row, 'message_id'),
-    targetKey: text(row, 'target_key'),
-    linkId: text(row, 'link_id'),
-    network: text(row, 'network'),
-    address: text(row, 'address'),
-    conversationKey: text(row, 'conversation_key'),
-    seq: int(row, 'seq'),
-    state: text(row, 'state') as DeliveryState,
-    attempts: int(row, 'attempts'),
-    nativeId: textOrNull(row, 'native_id'),
-    lastError: code === null ? null : { code, message: text(row, 'error_message') },
-    createdAt: int(row, 'created_at'),
-    updatedAt: int(row, 'updated_at'),
-    deliveredAt: intOrNull(row, 'delivered_at'),
-  }
 }

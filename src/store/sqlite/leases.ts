@@ -1,7 +1,7 @@
 import { checkLeaseKey, checkPositive } from '../cluster-input.ts'
-import type { Lease, LeaseRepo } from '../cluster-port.ts'
+import type { LeaseRepo } from '../cluster-port.ts'
 import { fenced } from '../errors.ts'
-import { int, text } from './rows.ts'
+import { toLease } from './rows.ts'
 import type { Run } from './run.ts'
 
 // One statement decides: take a free/expired lease (token + 1), extend our own (same token),
@@ -60,15 +60,5 @@ export function sqliteLeases(run: Run): LeaseRepo {
         if (!conn.get(CHECK, name, token, Date.now())) throw fenced(name, token)
       }),
     list: () => run((conn) => conn.all(LIST).map(toLease)),
-  }
-}
-
-function toLease(row: Record<string, unknown>): Lease {
-  return {
-    name: text(row, 'name'),
-    holder: text(row, 'holder'),
-    token: int(row, 'token'),
-    acquiredAt: int(row, 'acquired_at'),
-    expiresAt: int(row, 'expires_at'),
   }
 }

@@ -6,9 +6,9 @@ import {
   checkLinkPatch,
   newLinkId,
 } from '../relay-input.ts'
-import type { Link, LinkDirection, LinkRepo } from '../relay-port.ts'
-import type { Row, SqliteConnection } from './connection.ts'
-import { int, intOrNull, text, textOrNull } from './rows.ts'
+import type { Link, LinkRepo } from '../relay-port.ts'
+import type { SqliteConnection } from './connection.ts'
+import { groupLinks, int, intOrNull, text, textOrNull, toCheckedEndpoint } from './rows.ts'
 import type { Run } from './run.ts'
 
 // One row per endpoint, its link's columns repeated; every link has at least one endpoint.
@@ -123,39 +123,5 @@ function toLink(id: string, link: CheckedLink, createdAt: number, updatedAt: num
     rateLimitPerMinute: link.rateLimitPerMinute,
     createdAt,
     updatedAt,
-  }
-}
-
-/** Rows ordered by link then endpoint position, as links. */
-function groupLinks(rows: readonly Row[]): Link[] {
-  const links: Link[] = []
-  let last: Link | undefined
-  for (const row of rows) {
-    const id = text(row, 'id')
-    if (last?.id !== id) {
-      const allowSenders = textOrNull(row, 'allow_senders')
-      last = {
-        id,
-        name: text(row, 'name'),
-        endpoints: [],
-        acl: { allowSenders: allowSenders === null ? null : (JSON.parse(allowSenders) as string[]) },
-        rateLimitPerMinute: intOrNull(row, 'rate_limit_per_minute'),
-        createdAt: int(row, 'created_at'),
-        updatedAt: int(row, 'updated_at'),
-      }
-      links.push(last)
-    }
-    const endpoint = toCheckedEndpoint(row)
-    last.endpoints.push({ ...endpoint, options: JSON.parse(endpoint.options) as Record<string, unknown> })
-  }
-  return links
-}
-
-function toCheckedEndpoint(row: Row): CheckedEndpoint {
-  return {
-    network: text(row, 'network'),
-    address: text(row, 'address'),
-    direction: text(row, 'direction') as LinkDirection,
-    options: text(row, 'options'),
   }
 }

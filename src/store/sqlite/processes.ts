@@ -1,8 +1,8 @@
 import { checkPositive } from '../cluster-input.ts'
-import type { ProcessInfo, ProcessRepo, ProcessRole } from '../cluster-port.ts'
+import type { ProcessRepo, ProcessRole } from '../cluster-port.ts'
 import { invalidArgument } from '../errors.ts'
 import { checkInstant, checkText } from '../input.ts'
-import { int, text } from './rows.ts'
+import { toProcess } from './rows.ts'
 import type { Run } from './run.ts'
 
 const HEARTBEAT = `INSERT INTO processes (id, role, host, pid, version, started_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -31,17 +31,5 @@ export function sqliteProcesses(run: Run): ProcessRepo {
       run((conn) => {
         conn.run('DELETE FROM processes WHERE id = ?', checkText('process id', id))
       }),
-  }
-}
-
-function toProcess(row: Record<string, unknown>): ProcessInfo {
-  return {
-    id: text(row, 'id'),
-    role: text(row, 'role') as ProcessRole,
-    host: text(row, 'host'),
-    pid: int(row, 'pid'),
-    version: text(row, 'version'),
-    startedAt: int(row, 'started_at'),
-    lastSeen: int(row, 'last_seen'),
   }
 }
