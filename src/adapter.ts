@@ -67,8 +67,9 @@ export type AdapterFactory = (components: AdapterComponents) => Adapter
 /** What `start` receives. */
 export interface AdapterContext {
   /**
-   * Hands an inbound message to the pipeline. Resolves once it is persisted and its route job
-   * enqueued; only then may the adapter acknowledge the inbound side. Idempotent by `msg.id`.
+   * Hands an inbound message to the pipeline. Resolves once it is persisted, routed and its
+   * deliver jobs enqueued; only then may the adapter acknowledge the inbound side. Idempotent
+   * by `msg.id`.
    * @throws BridgeError (invalid message, unknown conversation) — answer the sender with it.
    */
   ingest(msg: BridgeMessage): Promise<IngestResult>

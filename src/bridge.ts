@@ -75,7 +75,7 @@ export async function startBridge(
       readiness: [
         { name: 'store', check: () => store.ping() },
         ...(pipeline
-          ? [{ name: 'queue', check: async () => void (await pipeline.api.queue.counts('route')) }]
+          ? [{ name: 'queue', check: async () => void (await pipeline.api.queue.counts('deliver')) }]
           : []),
       ],
       log,

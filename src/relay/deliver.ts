@@ -64,11 +64,10 @@ export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Prom
 function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: number) => Promise<void> {
   return async function attempt(job, started) {
     const { messageId, targetKey } = job.data
-    const record = await deps.store.deliveries.get(messageId, targetKey)
-    if (!record) throw messageMissing(messageId)
+    const found = await deps.store.deliveries.getWithMessage(messageId, targetKey)
+    if (!found) throw messageMissing(messageId)
+    const { delivery: record, message } = found
     if (record.state === 'delivered' || record.state === 'refused') return
-    const stored = await deps.store.messages.get(messageId)
-    if (!stored) throw messageMissing(messageId)
     const link = await deps.links.get(record.linkId)
     const endpoint = link?.endpoints.find((e) => e.network === record.network && e.address === record.address)
     if (!endpoint) throw targetGone(record.linkId)
@@ -82,7 +81,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
       options: endpoint.options,
     }
     const receipt = await withTimeout(
-      (signal) => adapter.deliver(degrade(stored.message, adapter.capabilities), target, signal),
+      (signal) => adapter.deliver(degrade(message, adapter.capabilities), target, signal),
       deps.timeoutMs,
       deps.signal,
       () => deliveryTimeout(record.network, deps.timeoutMs),
@@ -103,7 +102,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
         outcome: 'ok',
         error: null,
       })
-      await deps.fees.accrue(tx, stored.message, record, receipt)
+      await deps.fees.accrue(tx, message, record, receipt)
     })
     deps.metrics.delivered(record.network)
   }

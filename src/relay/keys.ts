@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto'
  * None contains ':' and every one starts with a letter.
  */
 
-export const ROUTE_QUEUE = 'route'
 export const DELIVER_QUEUE = 'deliver'
 
 /** A short, stable key for one endpoint of one link (16 hex digits). */
@@ -19,10 +18,6 @@ export function conversationKey(conversation: { network: string; id: string }): 
   return `${conversation.network}/${conversation.id}`
 }
 
-export function routeJobId(messageId: string): string {
-  return `r${messageId}`
-}
-
 export function deliverJobId(messageId: string, target: string): string {
   return `d${messageId}-${target}`
 }
@@ -31,10 +26,6 @@ export function deliverJobId(messageId: string, target: string): string {
 export function parseDeliverJobId(jobId: string): { messageId: string; targetKey: string } | undefined {
   const match = /^d(m[0-9a-f]{40})-([0-9a-f]{16})$/.exec(jobId)
   return match ? { messageId: match[1] as string, targetKey: match[2] as string } : undefined
-}
-
-export interface RouteJob {
-  readonly messageId: string
 }
 
 export interface DeliverJob {

@@ -118,6 +118,8 @@ export interface MessageRepo {
    * millisecond), at most `limit` (an integer >= 1) — the recovery sweep after a crash.
    */
   listIngested(olderThan: number, limit: number): Promise<string[]>
+  /** How many messages are still 'ingested' (persisted, deliveries not yet enqueued). */
+  countIngested(): Promise<number>
 }
 
 /** pending: to deliver (or retrying); delivered; dead: gave up (dead letters); refused by route (ACL). */
@@ -174,6 +176,14 @@ export interface DeliveryRepo {
   ): Promise<DeliveryRecord[]>
   /** The delivery, or undefined. */
   get(messageId: string, targetKey: string): Promise<DeliveryRecord | undefined>
+  /**
+   * The delivery and its message in one read (the deliver stage's), or undefined when either
+   * is missing.
+   */
+  getWithMessage(
+    messageId: string,
+    targetKey: string,
+  ): Promise<{ delivery: DeliveryRecord; message: BridgeMessage } | undefined>
   /** Every delivery of the message, by targetKey. */
   listByMessage(messageId: string): Promise<DeliveryRecord[]>
   /**

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { BridgeError } from '../../core/errors.ts'
 import type { QueueDriver } from '../../queue/port.ts'
-import { DELIVER_QUEUE, ROUTE_QUEUE } from '../../relay/keys.ts'
+import { DELIVER_QUEUE } from '../../relay/keys.ts'
 import type { Relay } from '../../relay/pipeline.ts'
 import type { Store } from '../../store/port.ts'
 import { authErrors, bearer, errorSchema } from '../schemas.ts'
@@ -15,7 +15,7 @@ const countsSchema = z.object({
 })
 const deadSchema = z.object({
   id: z.string().meta({ description: 'Job id; POST /v1/queue/dead/{id}/retry moves it back' }),
-  stage: z.enum(['route', 'deliver']),
+  stage: z.enum(['deliver']),
   messageId: z.string(),
   attempts: z.number().int(),
   error: z.object({ code: z.string(), message: z.string() }),
@@ -72,21 +72,18 @@ export function queueRoutes(
   const app = new OpenAPIHono()
   app.openapi({ ...getQueue, middleware: [read] as const }, async (c) => {
     const { limit } = c.req.valid('query')
-    const [stages, deliveries, deadRoute, deadDeliver] = await Promise.all([
+    const [stages, deliveries, deadDeliver] = await Promise.all([
       deps.relay.counts(),
       deps.store.deliveries.countByState(),
-      deps.queue.dead<{ messageId: string }>(ROUTE_QUEUE, { limit }),
       deps.queue.dead<{ messageId: string }>(DELIVER_QUEUE, { limit }),
     ])
-    const dead = [
-      ...deadRoute.map((j) => ({ ...j, stage: 'route' as const })),
-      ...deadDeliver.map((j) => ({ ...j, stage: 'deliver' as const })),
-    ]
+    // Routing runs inline at ingest (a failure there goes back to the sender), so every dead
+    // letter is a delivery.
+    const dead = deadDeliver
       .sort((a, b) => b.failedAt - a.failedAt)
-      .slice(0, limit)
       .map((j) => ({
         id: j.id,
-        stage: j.stage,
+        stage: 'deliver' as const,
         messageId: j.data.messageId,
         attempts: j.attempts,
         error: j.error,

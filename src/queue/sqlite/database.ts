@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { BridgeError } from '../../core/errors.ts'
+import { type Checkpointer, useWal } from '../../sqlite/wal.ts'
 import { openFailed } from '../errors.ts'
 
 /** A result row as node:sqlite returns it. */
@@ -40,10 +41,12 @@ export class QueueDatabase {
   readonly where: string
   readonly #db: DatabaseSync
   readonly #statements = new Map<string, StatementSync>()
+  readonly #checkpointer: Checkpointer
 
-  constructor(db: DatabaseSync, where: string) {
+  constructor(db: DatabaseSync, where: string, checkpointer: Checkpointer) {
     this.#db = db
     this.where = where
+    this.#checkpointer = checkpointer
   }
 
   get isOpen(): boolean {
@@ -83,6 +86,7 @@ export class QueueDatabase {
 
   /** Releases the statements and the file. Idempotent. */
   close(): void {
+    this.#checkpointer.stop()
     this.#statements.clear()
     if (this.#db.isOpen) this.#db.close()
   }
@@ -99,7 +103,7 @@ export class QueueDatabase {
 
 /**
  * Opens (creating it and its directory if needed) the queue database at `path` — WAL,
- * `synchronous=NORMAL`, the given busy timeout — and creates the queue tables. Several
+ * `synchronous=NORMAL`, checkpoints off the event loop (src/sqlite/wal.ts), the given busy timeout — and creates the queue tables. Several
  * processes may open the same file. Blocks on the file system.
  * @throws QUEUE_OPEN_FAILED naming the path (unwritable directory, not a database, a schema
  *   written by a newer bridge).
@@ -107,15 +111,15 @@ export class QueueDatabase {
 export function openQueueDatabase(path: string, busyTimeoutMs: number): QueueDatabase {
   const where = path === ':memory:' ? path : resolve(path)
   let db: DatabaseSync | undefined
+  let conn: QueueDatabase | undefined
   try {
     if (where !== ':memory:') mkdirSync(dirname(where), { recursive: true })
     db = new DatabaseSync(where, { timeout: busyTimeoutMs })
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
-    const conn = new QueueDatabase(db, where)
-    conn.transaction(() => {
+    const opened = new QueueDatabase(db, where, useWal(db, where))
+    conn = opened
+    opened.transaction(() => {
       db?.exec(SCHEMA)
-      const row = conn.get('SELECT max(version) AS version FROM queue_schema')
+      const row = opened.get('SELECT max(version) AS version FROM queue_schema')
       const found = typeof row?.version === 'number' ? row.version : 0
       if (found > SCHEMA_VERSION) {
         throw new BridgeError(
@@ -126,11 +130,12 @@ export function openQueueDatabase(path: string, busyTimeoutMs: number): QueueDat
           },
         )
       }
-      if (found < SCHEMA_VERSION) conn.run('INSERT INTO queue_schema (version) VALUES (?)', SCHEMA_VERSION)
+      if (found < SCHEMA_VERSION) opened.run('INSERT INTO queue_schema (version) VALUES (?)', SCHEMA_VERSION)
     })
-    return conn
+    return opened
   } catch (err) {
-    if (db?.isOpen) db.close()
+    if (conn) conn.close()
+    else if (db?.isOpen) db.close()
     throw openFailed(where, err)
   }
 }

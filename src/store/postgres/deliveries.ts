@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { BridgeMessage } from '../../core/message.ts'
 import { invalidArgument } from '../errors.ts'
 import { checkInstant, checkText, describeType } from '../input.ts'
 import { checkError, checkInteger, checkTargets } from '../relay-input.ts'
@@ -20,6 +21,10 @@ const CREATE = `INSERT INTO deliveries (message_id, target_key, link_id, network
 const TRY_LOCK_PAIRS =
   'SELECT bool_and(pg_try_advisory_xact_lock(k)) AS ok FROM unnest($1::bigint[]) AS t (k)'
 const SELECT_ONE = `SELECT ${COLUMNS} FROM deliveries WHERE message_id = $1 AND target_key = $2`
+// The deliver stage's one read; d.* names spelled out so the row maps like SELECT_ONE's.
+const SELECT_WITH_MESSAGE = `SELECT ${COLUMNS.replace(/(\w+)/g, 'd.$1')}, m.message
+  FROM deliveries d JOIN messages m ON m.id = d.message_id
+  WHERE d.message_id = $1 AND d.target_key = $2`
 const SELECT_BY_MESSAGE = `SELECT ${COLUMNS} FROM deliveries WHERE message_id = $1 ORDER BY target_key`
 const MARK_DELIVERED = `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, native_id = $1,
     error_code = NULL, error_message = NULL, delivered_at = $2, updated_at = $3
@@ -75,6 +80,13 @@ export function pgDeliveries(run: Run): DeliveryRepo {
       run(async (db) => {
         const [row] = await db.rows(SELECT_ONE, checkKey(messageId, targetKey))
         return row === undefined ? undefined : toDelivery(row)
+      }),
+
+    getWithMessage: (messageId, targetKey) =>
+      run(async (db) => {
+        const [row] = await db.rows(SELECT_WITH_MESSAGE, checkKey(messageId, targetKey))
+        if (row === undefined) return undefined
+        return { delivery: toDelivery(row), message: JSON.parse(text(row, 'message')) as BridgeMessage }
       }),
 
     listByMessage: (messageId) =>

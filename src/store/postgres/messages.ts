@@ -14,6 +14,7 @@ const MARK_ROUTED =
 // The literal state = 'ingested' matches the partial index messages_ingested (received_at, ord).
 const LIST_INGESTED = `SELECT id FROM messages WHERE state = 'ingested' AND received_at <= $1
   ORDER BY received_at, ord LIMIT $2`
+const COUNT_INGESTED = "SELECT COUNT(*) AS n FROM messages WHERE state = 'ingested'"
 
 /**
  * The message repo on the `messages` table: the message as JSON text (TEXT, not JSONB, so
@@ -56,6 +57,12 @@ export function pgMessages(run: Run): MessageRepo {
         const until = checkInstant('olderThan', olderThan)
         const rows = await db.rows(LIST_INGESTED, [until, checkPositiveInteger('limit', limit)])
         return rows.map((row) => text(row, 'id'))
+      }),
+
+    countIngested: () =>
+      run(async (db) => {
+        const [row] = await db.rows(COUNT_INGESTED)
+        return int(row!, 'n')
       }),
   }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { type Checkpointer, useWal } from '../../sqlite/wal.ts'
 import { invalidArgument, openFailed } from '../errors.ts'
 import { mapSqliteError, sqliteErrcode } from './errors.ts'
 
@@ -23,10 +24,12 @@ export class SqliteConnection {
   readonly where: string
   readonly #db: DatabaseSync
   readonly #statements = new Map<string, StatementSync>()
+  readonly #checkpointer: Checkpointer
 
-  constructor(db: DatabaseSync, where: string) {
+  constructor(db: DatabaseSync, where: string, checkpointer: Checkpointer) {
     this.#db = db
     this.where = where
+    this.#checkpointer = checkpointer
   }
 
   /** The first row of a query, or undefined. */
@@ -78,6 +81,7 @@ export class SqliteConnection {
 
   /** Releases the statements and the database. Idempotent. */
   close(): void {
+    this.#checkpointer.stop()
     this.#statements.clear()
     if (this.#db.isOpen) this.#db.close()
   }
@@ -102,7 +106,8 @@ export class SqliteConnection {
 
 /**
  * Opens (creating it and its parent directory if needed) the SQLite database at `path`, in WAL
- * mode with `synchronous=NORMAL`, foreign keys on and the given busy timeout (default 5 s).
+ * mode with `synchronous=NORMAL` and checkpoints off the event loop (src/sqlite/wal.ts),
+ * foreign keys on and the given busy timeout (default 5 s).
  * Blocks on the file system.
  * @throws STORE_INVALID_ARGUMENT on an empty path or a bad timeout; STORE_OPEN_FAILED naming the
  *   path when the directory or the file cannot be created or the file is not a SQLite database.
@@ -116,17 +121,17 @@ export function openConnection(path: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOU
   const memory = path === ':memory:'
   const where = memory ? path : resolve(path)
   let db: DatabaseSync | undefined
+  let checkpointer: Checkpointer
   try {
     if (!memory) mkdirSync(dirname(where), { recursive: true })
     db = new DatabaseSync(where, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true })
-    db.exec('PRAGMA journal_mode = WAL')
-    db.exec('PRAGMA synchronous = NORMAL')
     db.exec('PRAGMA foreign_keys = ON')
+    checkpointer = useWal(db, where)
   } catch (err) {
     if (db?.isOpen) db.close()
     throw openFailed(where, err, openHint(err))
   }
-  return new SqliteConnection(db, where)
+  return new SqliteConnection(db, where, checkpointer)
 }
 
 function openHint(err: unknown): string[] {

@@ -1,3 +1,4 @@
+import type { BridgeMessage } from '../../core/message.ts'
 import { invalidArgument } from '../errors.ts'
 import { checkInstant, checkText, describeType } from '../input.ts'
 import { checkError, checkInteger, checkTargets } from '../relay-input.ts'
@@ -17,6 +18,10 @@ export const CREATE = `INSERT INTO deliveries (message_id, target_key, link_id, 
   ON CONFLICT (message_id, target_key) DO NOTHING
   RETURNING ${COLUMNS}`
 const SELECT_ONE = `SELECT ${COLUMNS} FROM deliveries WHERE message_id = ? AND target_key = ?`
+// The deliver stage's one read; d.* names spelled out so the row maps like SELECT_ONE's.
+const SELECT_WITH_MESSAGE = `SELECT ${COLUMNS.replace(/(\w+)/g, 'd.$1')}, m.message
+  FROM deliveries d JOIN messages m ON m.id = d.message_id
+  WHERE d.message_id = ? AND d.target_key = ?`
 const SELECT_BY_MESSAGE = `SELECT ${COLUMNS} FROM deliveries WHERE message_id = ? ORDER BY target_key`
 const MARK_DELIVERED = `UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, native_id = ?,
     error_code = NULL, error_message = NULL, delivered_at = ?, updated_at = ?
@@ -74,6 +79,13 @@ export function sqliteDeliveries(run: Run): DeliveryRepo {
       run((conn) => {
         const row = conn.get(SELECT_ONE, ...checkKey(messageId, targetKey))
         return row === undefined ? undefined : toDelivery(row)
+      }),
+
+    getWithMessage: (messageId, targetKey) =>
+      run((conn) => {
+        const row = conn.get(SELECT_WITH_MESSAGE, ...checkKey(messageId, targetKey))
+        if (row === undefined) return undefined
+        return { delivery: toDelivery(row), message: JSON.parse(text(row, 'message')) as BridgeMessage }
       }),
 
     listByMessage: (messageId) =>

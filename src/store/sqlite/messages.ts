@@ -14,6 +14,7 @@ const MARK_ROUTED = "UPDATE messages SET state = 'routed', routed_at = ? WHERE i
 /** Exported for the query-plan test. */
 export const LIST_INGESTED = `SELECT id FROM messages WHERE state = 'ingested' AND received_at <= ?
   ORDER BY received_at, rowid LIMIT ?`
+const COUNT_INGESTED = "SELECT COUNT(*) AS n FROM messages WHERE state = 'ingested'"
 
 /**
  * The message repo on the `messages` table: the message as JSON text, so every string in it
@@ -57,5 +58,7 @@ export function sqliteMessages(run: Run): MessageRepo {
         const rows = conn.all(LIST_INGESTED, until, checkPositiveInteger('limit', limit))
         return rows.map((row) => text(row, 'id'))
       }),
+
+    countIngested: () => run((conn) => int(conn.get(COUNT_INGESTED)!, 'n')),
   }
 }

@@ -45,6 +45,22 @@ export function deliveryConformance(ctx: ConformanceContext): void {
     expect(await store.deliveries.createMany(id, conversation, [])).toEqual([])
   })
 
+  test('getWithMessage reads a delivery with its message; undefined when either is missing', async () => {
+    const store = await ctx.open()
+    const message = testMessage()
+    await store.messages.insert(message, 'api')
+    const [row] = await store.deliveries.createMany(message.id, unique('conv'), [target()])
+    expect(await store.deliveries.getWithMessage(message.id, row!.targetKey)).toEqual({
+      delivery: row,
+      message,
+    })
+    expect(await store.deliveries.getWithMessage(message.id, unique('none'))).toBeUndefined()
+    const orphan = testMessage().id
+    const [lonely] = await store.deliveries.createMany(orphan, unique('conv'), [target()])
+    expect(await store.deliveries.getWithMessage(orphan, lonely!.targetKey)).toBeUndefined()
+    await rejectsWith(store.deliveries.getWithMessage('', row!.targetKey), 'STORE_INVALID_ARGUMENT')
+  })
+
   test('createMany is idempotent: existing rows keep state, attempts and seq; only new targets are added', async () => {
     const store = await ctx.open()
     const id = testMessage().id

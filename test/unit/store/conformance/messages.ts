@@ -78,6 +78,17 @@ export function messageConformance(ctx: ConformanceContext): void {
     expect(await store.messages.listIngested(0, 10)).toEqual([])
   })
 
+  test('countIngested counts the messages not yet routed', async () => {
+    const store = await ctx.open()
+    const before = await store.messages.countIngested()
+    const messages = Array.from({ length: 3 }, () => testMessage())
+    for (const m of messages) await store.messages.insert(m, 'api')
+    expect(await store.messages.countIngested()).toBe(before + 3)
+    await store.messages.markRouted(messages[0]!.id)
+    await store.messages.markRouted(messages[0]!.id)
+    expect(await store.messages.countIngested()).toBe(before + 2)
+  })
+
   test('bad input is refused with STORE_INVALID_ARGUMENT', async () => {
     const store = await ctx.open()
     const message = testMessage()
