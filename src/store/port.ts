@@ -1,8 +1,9 @@
 /**
  * The store port: what the bridge keeps durably (API tokens, resume cursors, dedupe marks, and
- * the relay's links, messages, deliveries and traces in `relay-port.ts`),
- * independent of the database behind it. Drivers live in `src/store/<driver>/`; every driver
- * passes the one conformance suite in `test/unit/store/conformance.ts`.
+ * the relay's links, messages, deliveries and traces in `relay-port.ts`, the cluster's leases
+ * and processes in `cluster-port.ts`, the Mainframe node's held packets and MLS groups in
+ * `node-port.ts`), independent of the database behind it. Drivers live in `src/store/<driver>/`;
+ * every driver passes the one conformance suite in `test/unit/store/conformance.ts`.
  *
  * Contract shared by every driver:
  * - Every method returns a Promise, even on a driver whose client is synchronous.
@@ -18,9 +19,11 @@
  */
 
 import type { LeaseRepo, ProcessRepo } from './cluster-port.ts'
+import type { GroupRepo, HeldRepo } from './node-port.ts'
 import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
 
 export type * from './cluster-port.ts'
+export type * from './node-port.ts'
 export type * from './relay-port.ts'
 
 /** Every scope a token may carry, in canonical order. */
@@ -105,6 +108,9 @@ export interface Repos {
   /** Shared by the processes of a cluster: see `cluster-port.ts`. */
   leases: LeaseRepo
   processes: ProcessRepo
+  /** The Mainframe node's repos: see `node-port.ts`. */
+  held: HeldRepo
+  groups: GroupRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

@@ -3,6 +3,8 @@ import { pgCursors } from './cursors.ts'
 import type { Run } from './db.ts'
 import { pgDedupe } from './dedupe.ts'
 import { pgDeliveries } from './deliveries.ts'
+import { pgGroups } from './groups.ts'
+import { pgHeld } from './held.ts'
 import { pgLeases } from './leases.ts'
 import { pgLinks } from './links.ts'
 import { pgMessages } from './messages.ts'
@@ -22,5 +24,7 @@ export function bindRepos(run: Run): Repos {
     traces: pgTraces(run),
     leases: pgLeases(run),
     processes: pgProcesses(run),
+    held: pgHeld(run),
+    groups: pgGroups(run),
   }
 }

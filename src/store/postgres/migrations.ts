@@ -143,6 +143,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX processes_last_seen ON processes (last_seen);
     `,
   },
+  {
+    version: 4,
+    name: 'node_held_packets_mls_groups',
+    // Sealed packets and encrypted group states do not compress: STORAGE EXTERNAL keeps them
+    // out of line without trying. held_packets_quota covers put's per-sender count and sum.
+    sql: `
+      CREATE TABLE held_packets (
+        ord BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        recipient TEXT COLLATE "C" NOT NULL,
+        id TEXT COLLATE "C" NOT NULL,
+        sender TEXT COLLATE "C" NOT NULL,
+        size BIGINT NOT NULL CHECK (size >= 1),
+        received_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        packet BYTEA NOT NULL
+      );
+      ALTER TABLE held_packets ALTER COLUMN packet SET STORAGE EXTERNAL;
+      CREATE UNIQUE INDEX held_packets_id ON held_packets (recipient, id);
+      CREATE INDEX held_packets_recipient ON held_packets (recipient, ord);
+      CREATE INDEX held_packets_quota ON held_packets (recipient, sender, expires_at) INCLUDE (size);
+      CREATE INDEX held_packets_expires_at ON held_packets (expires_at);
+
+      CREATE TABLE mls_groups (
+        group_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        topic TEXT NOT NULL,
+        epoch BIGINT NOT NULL CHECK (epoch >= 0),
+        role TEXT NOT NULL CHECK (role IN ('orderer', 'member')),
+        updated_at BIGINT NOT NULL,
+        state BYTEA NOT NULL
+      );
+      ALTER TABLE mls_groups ALTER COLUMN state SET STORAGE EXTERNAL;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { BridgeError } from '../../core/errors.ts'
 import type { LeaseRepo, ProcessRepo } from '../cluster-port.ts'
 import { closed, invalidArgument, openFailed, txAborted, txMisuse } from '../errors.ts'
+import type { GroupRepo, HeldRepo } from '../node-port.ts'
 import type {
   CursorRepo,
   DedupeRepo,
@@ -81,6 +82,8 @@ class PostgresStore implements Store {
   readonly traces: TraceRepo
   readonly leases: LeaseRepo
   readonly processes: ProcessRepo
+  readonly held: HeldRepo
+  readonly groups: GroupRepo
   readonly #pool: PgPool
   readonly #db: Db
   readonly #insideTx = new AsyncLocalStorage<TxSession>()
@@ -102,6 +105,8 @@ class PostgresStore implements Store {
     this.traces = repos.traces
     this.leases = repos.leases
     this.processes = repos.processes
+    this.held = repos.held
+    this.groups = repos.groups
   }
 
   migrate(): Promise<number[]> {

@@ -145,6 +145,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'node_held_packets_mls_groups',
+    // held_packets.ord (the rowid) is the insertion order listFor pages by; held_packets_recipient
+    // is (recipient, rowid), so a recipient's packets are read in that order. held_packets_quota
+    // covers put's per-sender count and sum, and stats. packet is the last column so that
+    // reading the others never touches the blob's overflow pages.
+    sql: `
+      CREATE TABLE held_packets (
+        ord INTEGER PRIMARY KEY,
+        recipient TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size >= 1),
+        received_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        packet BLOB NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX held_packets_id ON held_packets (recipient, id);
+      CREATE INDEX held_packets_recipient ON held_packets (recipient);
+      CREATE INDEX held_packets_quota ON held_packets (recipient, sender, expires_at, size);
+      CREATE INDEX held_packets_expires_at ON held_packets (expires_at);
+
+      CREATE TABLE mls_groups (
+        group_id TEXT NOT NULL PRIMARY KEY,
+        topic TEXT NOT NULL,
+        epoch INTEGER NOT NULL CHECK (epoch >= 0),
+        role TEXT NOT NULL CHECK (role IN ('orderer', 'member')),
+        updated_at INTEGER NOT NULL,
+        state BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -4,6 +4,8 @@ import type {
   CursorRepo,
   DedupeRepo,
   DeliveryRepo,
+  GroupRepo,
+  HeldRepo,
   LeaseRepo,
   LinkRepo,
   MessageRepo,
@@ -17,6 +19,8 @@ import { openConnection, type SqliteConnection } from './connection.ts'
 import { sqliteCursors } from './cursors.ts'
 import { sqliteDedupe } from './dedupe.ts'
 import { sqliteDeliveries } from './deliveries.ts'
+import { sqliteGroups } from './groups.ts'
+import { sqliteHeld } from './held.ts'
 import { sqliteLeases } from './leases.ts'
 import { sqliteLinks } from './links.ts'
 import { sqliteMessages } from './messages.ts'
@@ -80,6 +84,8 @@ class SqliteStore implements Store {
   readonly traces: TraceRepo
   readonly leases: LeaseRepo
   readonly processes: ProcessRepo
+  readonly held: HeldRepo
+  readonly groups: GroupRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -99,6 +105,8 @@ class SqliteStore implements Store {
     this.traces = repos.traces
     this.leases = repos.leases
     this.processes = repos.processes
+    this.held = repos.held
+    this.groups = repos.groups
   }
 
   migrate(): Promise<number[]> {
@@ -189,6 +197,8 @@ function bindRepos(run: Run): Repos {
     traces: sqliteTraces(run),
     leases: sqliteLeases(run),
     processes: sqliteProcesses(run),
+    held: sqliteHeld(run),
+    groups: sqliteGroups(run),
   }
 }
 

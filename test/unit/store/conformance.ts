@@ -4,6 +4,8 @@ import { clusterConformance } from './conformance/cluster.ts'
 import { cursorConformance } from './conformance/cursors.ts'
 import { dedupeConformance } from './conformance/dedupe.ts'
 import { deliveryConformance } from './conformance/deliveries.ts'
+import { groupConformance } from './conformance/groups.ts'
+import { heldConformance } from './conformance/held.ts'
 import { lifecycleConformance } from './conformance/lifecycle.ts'
 import { linkConformance } from './conformance/links.ts'
 import { messageConformance } from './conformance/messages.ts'
@@ -54,5 +56,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('traces', () => traceConformance(ctx))
     describe('transactions', () => transactionConformance(ctx))
     describe('cluster', () => clusterConformance(ctx))
+    describe('held packets', () => heldConformance(ctx))
+    describe('groups', () => groupConformance(ctx))
   })
 }

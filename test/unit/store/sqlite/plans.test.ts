@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { openConnection } from '../../../../src/store/sqlite/connection.ts'
 import { CREATE, PENDING_BEFORE } from '../../../../src/store/sqlite/deliveries.ts'
+import { ACK, DELETE_EXPIRED, LIST_FOR, USAGE } from '../../../../src/store/sqlite/held.ts'
 import { SELECT_BY_ENDPOINT } from '../../../../src/store/sqlite/links.ts'
 import { LIST_INGESTED } from '../../../../src/store/sqlite/messages.ts'
 import { applyMigrations } from '../../../../src/store/sqlite/migrate.ts'
@@ -41,5 +42,23 @@ describe('sqlite relay queries use their indexes', () => {
     const steps = plan(sql)
     expect(steps).toContain(expected)
     expect(steps).not.toMatch(/\bSCAN (links|link_endpoints|messages|deliveries|traces)\b/)
+  })
+})
+
+describe('sqlite node queries use their indexes', () => {
+  test.each([
+    // rowid > ? on the index (recipient, rowid): pages in insertion order without a sort.
+    ['held.listFor', LIST_FOR, 'USING INDEX held_packets_recipient (recipient=? AND rowid>?)'],
+    [
+      'held.put usage',
+      USAGE,
+      'USING COVERING INDEX held_packets_quota (recipient=? AND sender=? AND expires_at>?)',
+    ],
+    ['held.ack', ACK, 'USING COVERING INDEX held_packets_id (recipient=? AND id=?)'],
+    ['held.deleteExpired', DELETE_EXPIRED, 'USING INDEX held_packets_expires_at (expires_at<?)'],
+  ])('%s', (_name, sql, expected) => {
+    const steps = plan(sql)
+    expect(steps).toContain(expected)
+    expect(steps).not.toMatch(/\bSCAN held_packets\b|TEMP B-TREE/)
   })
 })
