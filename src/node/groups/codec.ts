@@ -62,7 +62,9 @@ export function deserializeGroup(bytes: Uint8Array, identity: NodeIdentity): Gro
     throw stateInvalid('does not decode', cause)
   }
   if (decoded === undefined) throw stateInvalid(`does not decode (${bytes.length} bytes)`)
-  if (decoded[1] !== bytes.length) throw stateInvalid(`${bytes.length - decoded[1]} bytes after its end`)
+  // ts-mls decoders answer the length they consumed, not the offset they reached.
+  const trailing = bytes.length - 1 - decoded[1]
+  if (trailing !== 0) throw stateInvalid(`${trailing} bytes after its end`)
   const stored = decoded[0]
   if (stored.groupContext.cipherSuite !== SUITE_NAME)
     throw stateInvalid(`ciphersuite ${stored.groupContext.cipherSuite}`)

@@ -27,9 +27,11 @@ export const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 export async function makeGroup(size: number): Promise<{ members: Member[]; commit: Uint8Array }> {
   const identities = Array.from({ length: size }, () => generateIdentity())
   const creator = identities[0]!
+  const created = await createGroup(randomBytes(32), creator)
+  if (size === 1) return { members: [{ identity: creator, state: created }], commit: new Uint8Array(0) }
   const pairs = await Promise.all(identities.slice(1).map((identity) => createKeyPackage(identity)))
   const added = await addMembers(
-    await createGroup(randomBytes(32), creator),
+    created,
     pairs.map((pair) => pair.publicPackage),
   )
   const members: Member[] = [{ identity: creator, state: added.state }]
