@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto'
+import type { Connection, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { BridgeError } from '../../core/errors.ts'
+import { concatBytes, toHex } from '../../crypto/bytes.ts'
+import { type NodeIdentity, publicKeyFromPeerId } from '../../crypto/identity.ts'
+import { open, seal } from '../../crypto/sealed-box.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { Host } from '../host.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import { CHUNK_BYTES, chunkData, chunkPlaintexts } from './chunks.ts'
+import { decodeFrame, encodeFrame, type Frame, MAX_FRAME_BYTES, MID_BYTES } from './frames.ts'
+import { type Receipt, signReceipt, verifyReceipt } from './receipt.ts'
+
+export const DIRECT_PROTOCOL = '/mainframe/msg/1.0.0'
+
+/** A direct message as the recipient's handler gets it. */
+export interface InboundDirect {
+  readonly mid: Uint8Array
+  /** The sender's peer id, authenticated by the sealed box (not by the connection: a holder may carry it). */
+  readonly from: string
+  readonly payload: Uint8Array
+}
+
+/**
+ * Hands an inbound message on (to the pipeline). The receipt is sent only once it resolves;
+ * if it throws, the sender is told to retry (a retryable reject).
+ */
+export type InboundHandler = (message: InboundDirect) => Promise<void>
+
+/** Which message ids this node has already handed on (durable: held copies come back later). */
+export interface SeenIds {
+  has(mid: Uint8Array): Promise<boolean>
+  add(mid: Uint8Array): Promise<void>
+}
+
+export interface DirectOptions {
+  /** Largest payload, attachments included (node.max_message_bytes). */
+  readonly maxMessageBytes: number
+  /** How long one exchange (dial, send, receipt) may take. */
+  readonly timeoutMs: number
+}
+
+export interface DirectDeps {
+  readonly host: Host
+  readonly identity: NodeIdentity
+  readonly seen: SeenIds
+  readonly log: Logger
+  readonly metrics: NodeMetrics
+}
+
+/**
+ * Direct messages on `/mainframe/msg/1.0.0`: a payload sealed to the recipient's key (from
+ * its peer id) in chunks, answered by a signed receipt once the recipient has handed it on.
+ * Inbound frames that are malformed, sealed for another node, spliced or oversize are
+ * dropped with a logged reason and a metric; the node keeps serving.
+ */
+export class DirectMessages {
+  readonly #deps: DirectDeps
+  readonly #options: DirectOptions
+
+  constructor(deps: DirectDeps, options: DirectOptions) {
+    this.#deps = deps
+    this.#options = options
+  }
+
+  /** Starts answering the protocol; `handler` gets each new message once. */
+  async start(handler: InboundHandler): Promise<void> {
+    await this.#deps.host.handle(
+      DIRECT_PROTOCOL,
+      (stream, connection) => this.#receive(stream, connection, handler),
+      {
+        maxInboundStreams: 256,
+      },
+    )
+  }
+
+  async stop(): Promise<void> {
+    await this.#deps.host.unhandle(DIRECT_PROTOCOL)
+  }
+
+  /**
+   * Sends `payload` to `peerId` and resolves with its verified receipt. `mid` defaults to a
+   * random id; pass the same one on every retry of one message so the recipient dedupes.
+   * @throws NODE_MESSAGE_TOO_LARGE (not retryable) past node.max_message_bytes;
+   *   NODE_PEER_UNREACHABLE (retryable) when no connection could be made; DIRECT_REJECTED
+   *   with the recipient's reason; DIRECT_RECEIPT_INVALID when the receipt does not verify.
+   */
+  async send(
+    peerId: string,
+    payload: Uint8Array,
+    options: { mid?: Uint8Array; signal?: AbortSignal } = {},
+  ): Promise<Receipt> {
+    if (payload.length > this.#options.maxMessageBytes)
+      throw tooLarge(payload.length, this.#options.maxMessageBytes)
+    const mid = options.mid ?? randomBytes(MID_BYTES)
+    const recipientKey = publicKeyFromPeerId(peerId)
+    const plaintexts = chunkPlaintexts(mid, payload)
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.#options.timeoutMs),
+      ...(options.signal ? [options.signal] : []),
+    ])
+    let stream: Stream
+    try {
+      stream = await this.#deps.host.dialProtocol(peerIdFromString(peerId), DIRECT_PROTOCOL, { signal })
+    } catch (cause) {
+      throw unreachable(peerId, cause)
+    }
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+      for (const [index, plaintext] of plaintexts.entries()) {
+        const sealed = seal(this.#deps.identity, recipientKey, plaintext)
+        await lp.write(encodeFrame({ type: 'envelope', mid, index, count: plaintexts.length, sealed }), {
+          signal,
+        })
+      }
+      const reply = decodeFrame((await lp.read({ signal })).subarray())
+      await stream.close({ signal }).catch(() => stream.abort(new Error('closing')))
+      return this.#settle(peerId, mid, reply)
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      if (err instanceof BridgeError) throw err
+      throw unreachable(peerId, err)
+    }
+  }
+
+  #settle(peerId: string, mid: Uint8Array, reply: Frame): Receipt {
+    if (!sameBytes(reply.mid, mid))
+      throw new BridgeError('DIRECT_RECEIPT_INVALID', `${peerId} answered for another message`)
+    if (reply.type === 'reject')
+      throw new BridgeError(
+        'DIRECT_REJECTED',
+        `${peerId} refused the message: ${reply.code}: ${reply.message}`,
+        {
+          retryable: reply.retryable,
+          status: 502,
+        },
+      )
+    if (reply.type !== 'receipt')
+      throw new BridgeError('DIRECT_RECEIPT_INVALID', `${peerId} answered with an envelope`)
+    const receipt: Receipt = {
+      mid,
+      recipient: peerId,
+      deliveredAt: reply.deliveredAt,
+      signature: reply.signature,
+    }
+    if (!verifyReceipt(receipt, this.#deps.identity.publicKey))
+      throw new BridgeError('DIRECT_RECEIPT_INVALID', `the receipt from ${peerId} does not verify`, {
+        hint: 'the peer is broken or not who its peer id says; the message is treated as not delivered',
+        retryable: true,
+        status: 502,
+      })
+    this.#deps.metrics.direct('sent')
+    return receipt
+  }
+
+  async #receive(stream: Stream, connection: Connection, handler: InboundHandler): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const signal = AbortSignal.timeout(this.#options.timeoutMs)
+    let mid: Uint8Array | undefined
+    try {
+      const parts: Uint8Array[] = []
+      let sender: { peerId: string; publicKey: Uint8Array } | undefined
+      for (let index = 0; ; index++) {
+        const frame = decodeFrame((await lp.read({ signal })).subarray())
+        if (frame.type !== 'envelope')
+          throw refused('DIRECT_FRAME_INVALID', `expected an envelope, got a ${frame.type}`)
+        mid ??= frame.mid
+        if (!sameBytes(frame.mid, mid) || frame.index !== index)
+          throw refused('DIRECT_CHUNK_MISMATCH', `chunk ${frame.index} of another message or out of order`)
+        if (frame.count * CHUNK_BYTES > this.#options.maxMessageBytes + CHUNK_BYTES)
+          throw tooLarge(frame.count * CHUNK_BYTES, this.#options.maxMessageBytes)
+        const opened = open(this.#deps.identity, frame.sealed)
+        if (sender && sender.peerId !== opened.senderPeerId)
+          throw refused('DIRECT_CHUNK_MISMATCH', 'chunks of one message sealed by two senders')
+        sender ??= { peerId: opened.senderPeerId, publicKey: opened.senderPublicKey }
+        parts.push(chunkData(opened.plaintext, mid, index, frame.count))
+        if (index === frame.count - 1) break
+      }
+      const payload = concatBytes(...parts)
+      if (payload.length > this.#options.maxMessageBytes)
+        throw tooLarge(payload.length, this.#options.maxMessageBytes)
+      const duplicate = await this.#deps.seen.has(mid)
+      if (duplicate) {
+        // A replay, or a retry whose receipt was lost: receipted again, handed on once.
+        this.#deps.metrics.dropped(DIRECT_PROTOCOL, 'DIRECT_REPLAY')
+        this.#deps.log.info(
+          { peer: connection.remotePeer.toString(), mid: toHex(mid) },
+          'direct message seen before: receipted, not handed on again',
+        )
+      } else {
+        await handler({ mid, from: sender.peerId, payload })
+        await this.#deps.seen.add(mid)
+      }
+      this.#deps.metrics.direct('received', duplicate)
+      const deliveredAt = Date.now()
+      const signature = signReceipt(this.#deps.identity, mid, sender.publicKey, deliveredAt)
+      await lp.write(encodeFrame({ type: 'receipt', mid, deliveredAt, signature }), { signal })
+      await stream.close({ signal }).catch(() => {})
+    } catch (err) {
+      const reason = dropReason(err)
+      this.#deps.metrics.dropped(DIRECT_PROTOCOL, reason)
+      this.#deps.log.warn(
+        {
+          peer: connection.remotePeer.toString(),
+          mid: mid ? toHex(mid) : undefined,
+          reason,
+          err: err instanceof BridgeError ? undefined : err,
+        },
+        `direct message dropped: ${err instanceof BridgeError ? err.shortMessage : reason}`,
+      )
+      if (mid && err instanceof BridgeError) {
+        const retryable = err.retryable
+        await lp
+          .write(encodeFrame({ type: 'reject', mid, code: err.code, message: err.shortMessage, retryable }), {
+            signal,
+          })
+          .catch(() => {})
+      }
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+}
+
+/** A short, stable reason for the drop metric and the log. */
+function dropReason(err: unknown): string {
+  if (err instanceof BridgeError) return err.code
+  const name = (err as { name?: string })?.name
+  if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError')
+    return 'DIRECT_FRAME_TOO_LARGE'
+  if (name === 'TimeoutError' || name === 'AbortError') return 'DIRECT_TIMEOUT'
+  if (name === 'UnexpectedEOFError') return 'DIRECT_TRUNCATED'
+  return 'DIRECT_STREAM_FAILED'
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+function refused(code: string, detail: string): BridgeError {
+  return new BridgeError(code, detail, { status: 400 })
+}
+
+function tooLarge(size: number, max: number): BridgeError {
+  return new BridgeError(
+    'NODE_MESSAGE_TOO_LARGE',
+    `a message of ${size} bytes exceeds node.max_message_bytes (${max})`,
+    {
+      hint: 'send large files by link, or raise node.max_message_bytes on both nodes',
+      status: 413,
+    },
+  )
+}
+
+function unreachable(peerId: string, cause: unknown): BridgeError {
+  return new BridgeError('NODE_PEER_UNREACHABLE', `cannot reach ${peerId} on ${DIRECT_PROTOCOL}`, {
+    cause,
+    hint: 'the peer may be offline: the message is retried, and held for it when holding is on',
+    retryable: true,
+    status: 503,
+  })
+}
