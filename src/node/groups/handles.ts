@@ -35,20 +35,31 @@ const packages = new WeakMap<PrivateKeyPackage, PackageSecrets>()
 /** States handed to an operation that consumes keys (or already replaced by one). */
 const claimed = new WeakSet<GroupState>()
 
+/** What a state handle shows of itself: its group and epoch, public values only. */
+class StateHandle {
+  toJSON(): { group: string; epoch: string } {
+    const { groupId, epoch } = states.get(this as unknown as GroupState)!.groupContext
+    return { group: shortHex(groupId), epoch: String(epoch) }
+  }
+
+  [inspect.custom](): string {
+    return `GroupState ${JSON.stringify(this.toJSON())}`
+  }
+}
+
+/** What a private package handle shows of itself: whose it is. */
+class PackageHandle {
+  toJSON(): { member: string } {
+    return { member: shortHex(packages.get(this as unknown as PrivateKeyPackage)!.identity.publicKey) }
+  }
+
+  [inspect.custom](): string {
+    return `PrivateKeyPackage ${JSON.stringify(this.toJSON())}`
+  }
+}
+
 export function wrapState(client: ClientState): GroupState {
-  const describe = () => ({
-    group: shortHex(client.groupContext.groupId),
-    epoch: String(client.groupContext.epoch),
-  })
-  const handle = Object.freeze(
-    Object.defineProperties(
-      {},
-      {
-        toJSON: { value: describe },
-        [inspect.custom]: { value: () => `GroupState ${JSON.stringify(describe())}` },
-      },
-    ),
-  ) as GroupState
+  const handle = Object.freeze(new StateHandle()) as unknown as GroupState
   states.set(handle, client)
   return handle
 }
@@ -86,16 +97,7 @@ export function isStale(state: GroupState): boolean {
 }
 
 export function wrapPackage(secrets: PackageSecrets): PrivateKeyPackage {
-  const describe = () => ({ member: shortHex(secrets.identity.publicKey) })
-  const handle = Object.freeze(
-    Object.defineProperties(
-      {},
-      {
-        toJSON: { value: describe },
-        [inspect.custom]: { value: () => `PrivateKeyPackage ${JSON.stringify(describe())}` },
-      },
-    ),
-  ) as PrivateKeyPackage
+  const handle = Object.freeze(new PackageHandle()) as unknown as PrivateKeyPackage
   packages.set(handle, secrets)
   return handle
 }

@@ -1,0 +1,167 @@
+/**
+ * bench:group — what sending one message to a group costs with MLS (src/node/groups),
+ * against sealing the same message to every recipient with sealed boxes
+ * (src/crypto/sealed-box.ts).
+ *
+ * Cost of one MLS message = the sender's work: encrypt once (one signature, one AEAD),
+ * whatever the group size. That is what sealing is compared with, since sealing per
+ * recipient is also the sender's work (199 seals of the same 1 KiB, static–static secrets
+ * already cached: sealing at its best). One member's decryption (one AEAD, one signature
+ * check) is timed too and printed beside it, with the flatness and ratio it would give if
+ * the message were charged encrypt + one decrypt.
+ *
+ * Groups of 2, 50 and 200 are built with one commit adding everyone; only the sender and one
+ * reader hold states. Messages to the three groups are interleaved one by one, and seal
+ * passes between rounds, so a noisy neighbour slows all alike; figures are medians of
+ * ROUNDS rounds.
+ *
+ * Lines above the last: build costs, per-size costs, the enc+dec variant, and
+ * `flat: cost(200)/cost(2) = <y> (target <= 1.5)`.
+ * Last line: `group: ratio <x> (target >= 50)`, x = seal to 199 recipients / encrypt once at
+ * 200 members.
+ */
+import { randomBytes } from 'node:crypto'
+import { availableParallelism, loadavg } from 'node:os'
+import { generateIdentity, type NodeIdentity, seal } from '../src/crypto/index.ts'
+import {
+  addMembers,
+  createGroup,
+  createKeyPackage,
+  decryptMessage,
+  encryptMessage,
+  type GroupState,
+  joinFromWelcome,
+} from '../src/node/groups/mls.ts'
+
+const SIZES = [2, 50, 200] as const
+const ROUNDS = 15
+const MESSAGES_PER_ROUND = 20
+const SEALS_PER_ROUND = 2
+const plaintext = new Uint8Array(randomBytes(1024))
+
+interface GroupUnderTest {
+  size: number
+  sender: GroupState
+  reader: GroupState
+  ciphertextBytes: number
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+const ms = (value: number) => `${value.toFixed(3)} ms`
+const us = (value: number) => `${(value * 1000).toFixed(0)} µs`
+
+async function build(size: number): Promise<GroupUnderTest> {
+  const started = performance.now()
+  const identities = Array.from({ length: size }, () => generateIdentity())
+  const packages = []
+  for (const identity of identities.slice(1)) packages.push(await createKeyPackage(identity))
+  const packaged = performance.now()
+  const created = await createGroup(new Uint8Array(randomBytes(32)), identities[0]!)
+  const added = await addMembers(
+    created,
+    packages.map((pair) => pair.publicPackage),
+  )
+  const committed = performance.now()
+  const reader = await joinFromWelcome(added.welcome, packages[0]!.privatePackage)
+  const joined = performance.now()
+  console.log(
+    `build ${String(size).padStart(3)}: ${size - 1} key packages ${ms(packaged - started)}, ` +
+      `one commit adding ${size - 1} ${ms(committed - packaged)} (commit ${added.commit.length} B, ` +
+      `welcome ${added.welcome.length} B), one join ${ms(joined - committed)}`,
+  )
+  const probe = await encryptMessage(added.state, plaintext)
+  const read = await decryptMessage(reader, probe.ciphertext)
+  return { size, sender: probe.state, reader: read.state, ciphertextBytes: probe.ciphertext.length }
+}
+
+/** One message to one group: ms to encrypt it, ms for the reader to decrypt it. */
+async function oneMessage(group: GroupUnderTest): Promise<{ encrypt: number; decrypt: number }> {
+  const t0 = performance.now()
+  const sent = await encryptMessage(group.sender, plaintext)
+  const t1 = performance.now()
+  const read = await decryptMessage(group.reader, sent.ciphertext)
+  const t2 = performance.now()
+  group.sender = sent.state
+  group.reader = read.state
+  if (read.plaintext.length !== plaintext.length) throw new Error('round trip failed')
+  return { encrypt: t1 - t0, decrypt: t2 - t1 }
+}
+
+/** MESSAGES_PER_ROUND messages to each group, the groups taking turns message by message. */
+async function mlsRound(round: number): Promise<Map<number, { encrypt: number; decrypt: number }>> {
+  const totals = new Map(groups.map((group) => [group.size, { encrypt: 0, decrypt: 0 }]))
+  for (let i = 0; i < MESSAGES_PER_ROUND; i++) {
+    for (const group of (round + i) % 2 === 0 ? groups : [...groups].reverse()) {
+      const { encrypt, decrypt } = await oneMessage(group)
+      const total = totals.get(group.size)!
+      total.encrypt += encrypt / MESSAGES_PER_ROUND
+      total.decrypt += decrypt / MESSAGES_PER_ROUND
+    }
+  }
+  return totals
+}
+
+/** ms to seal `plaintext` once to each recipient, averaged over SEALS_PER_ROUND passes. */
+function sealRound(sender: NodeIdentity, recipients: NodeIdentity[]): number {
+  const started = performance.now()
+  let bytes = 0
+  for (let pass = 0; pass < SEALS_PER_ROUND; pass++) {
+    for (const recipient of recipients) bytes += seal(sender, recipient.publicKey, plaintext).length
+  }
+  if (bytes === 0) throw new Error('nothing sealed')
+  return (performance.now() - started) / SEALS_PER_ROUND
+}
+
+console.log(
+  `bench:group — ${availableParallelism()} CPUs, load ${loadavg()[0]!.toFixed(2)}, Node ${process.version}, ` +
+    `1 KiB messages, median of ${ROUNDS} rounds`,
+)
+const groups: GroupUnderTest[] = []
+for (const size of SIZES) groups.push(await build(size))
+
+const sealer = generateIdentity()
+const recipients = Array.from({ length: 199 }, () => generateIdentity())
+sealRound(sealer, recipients) // warms the static–static cache: sealing at its best
+await mlsRound(0) // warm-up
+
+const samples = new Map<number, { encrypt: number[]; decrypt: number[]; both: number[] }>(
+  SIZES.map((size) => [size, { encrypt: [], decrypt: [], both: [] }]),
+)
+const sealSamples: number[] = []
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [size, { encrypt, decrypt }] of await mlsRound(round)) {
+    const entry = samples.get(size)!
+    entry.encrypt.push(encrypt)
+    entry.decrypt.push(decrypt)
+    entry.both.push(encrypt + decrypt)
+  }
+  sealSamples.push(sealRound(sealer, recipients))
+}
+
+const cost = new Map<number, number>()
+const costWithDecrypt = new Map<number, number>()
+for (const group of groups) {
+  const entry = samples.get(group.size)!
+  cost.set(group.size, median(entry.encrypt))
+  costWithDecrypt.set(group.size, median(entry.both))
+  console.log(
+    `mls ${String(group.size).padStart(3)} members: message cost (encrypt once) ${us(median(entry.encrypt))}; ` +
+      `one member decrypts ${us(median(entry.decrypt))}; encrypt + one decrypt ${us(median(entry.both))}; ` +
+      `ciphertext ${group.ciphertextBytes} B`,
+  )
+}
+const sealTime = median(sealSamples)
+console.log(
+  `seal per recipient: 199 sealed boxes ${ms(sealTime)} (${us(sealTime / 199)} each; ` +
+    `${199 * (plaintext.length + 97)} B sent vs one MLS ciphertext of ${groups.at(-1)!.ciphertextBytes} B)`,
+)
+console.log(
+  `if charged encrypt + one decrypt: flat ${(costWithDecrypt.get(200)! / costWithDecrypt.get(2)!).toFixed(2)}, ` +
+    `ratio ${(sealTime / costWithDecrypt.get(200)!).toFixed(1)}`,
+)
+console.log(`flat: cost(200)/cost(2) = ${(cost.get(200)! / cost.get(2)!).toFixed(2)} (target <= 1.5)`)
+console.log(`group: ratio ${(sealTime / cost.get(200)!).toFixed(1)} (target >= 50)`)
