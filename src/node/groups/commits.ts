@@ -5,48 +5,34 @@ import {
   emptyPskIndex,
   encodeMlsMessage,
   type IncomingMessageCallback,
-  joinGroup,
-  createGroup as mlsCreateGroup,
   type Proposal,
   processPrivateMessage,
   type Welcome,
   zeroOutUint8Array,
 } from 'ts-mls'
-import { makeKeyPackageRef } from 'ts-mls/keyPackage.js'
-import { BridgeError } from '../../core/errors.ts'
-import type { NodeIdentity } from '../../crypto/index.ts'
 import {
   alreadyMember,
   badInput,
+  commitChangesKey,
   commitUnsupported,
-  type GroupError,
   keyPackageInvalid,
+  mapFailure,
   messageInvalid,
   notMember,
   operationFailed,
+  shapeOf,
   shortHex,
   stateStale,
-  welcomeInvalid,
-  welcomeNotForUs,
 } from './errors.ts'
-import {
-  claimState,
-  type GroupState,
-  isStale,
-  type PrivateKeyPackage,
-  readPackage,
-  readState,
-  releaseState,
-  wrapState,
-} from './handles.ts'
-import { createKeyPackage, parseKeyPackage } from './key-packages.ts'
+import { claimState, type GroupState, isStale, readState, releaseState, wrapState } from './handles.ts'
+import { parseKeyPackage } from './key-packages.ts'
 import { leafIndexOf, ownKey, roster } from './roster.ts'
-import { CLIENT_CONFIG, SUITE_NAME, suite } from './suite.ts'
-import { encodeWelcome, expectPrivate, expectWelcome } from './wire.ts'
+import { suite } from './suite.ts'
+import { encodeWelcome, expectPrivate } from './wire.ts'
 
 /**
- * Membership changes: making a group, committing adds, removes and key updates, applying
- * others' commits in epoch order, and joining from a welcome.
+ * Membership changes: committing adds, removes and key updates, and applying others'
+ * commits in epoch order.
  *
  * Commits are MLS private messages: an orderer can read their group id and epoch (to keep
  * one commit per epoch) but not who is added or removed. A committer's returned state is
@@ -72,26 +58,6 @@ export interface CommittedWithWelcome extends Committed {
 export type CommitOutcome =
   | { kind: 'member'; state: GroupState }
   | { kind: 'removed'; groupId: Uint8Array; epoch: bigint }
-
-/**
- * A new group at epoch 0 whose only member is `creator`.
- * @throws GroupError `GROUP_BAD_INPUT` (groupId not 32 bytes, not a NodeIdentity).
- */
-export async function createGroup(groupId: Uint8Array, creator: NodeIdentity): Promise<GroupState> {
-  if (!(groupId instanceof Uint8Array) || groupId.length !== 32) {
-    throw badInput(`groupId: expected 32 random bytes, got ${describe(groupId)}`)
-  }
-  const own = readPackage((await createKeyPackage(creator)).privatePackage)
-  const client = await mlsCreateGroup(
-    Uint8Array.from(groupId),
-    own.publicPackage,
-    own.privateKeys,
-    [],
-    await suite(),
-    CLIENT_CONFIG,
-  )
-  return wrapState(client)
-}
 
 /**
  * Commits adding every member of `publicKeyPackages` (bytes from createKeyPackage) at once:
@@ -146,7 +112,7 @@ export async function removeMembers(
   const proposals: Proposal[] = []
   for (const publicKey of memberPublicKeys) {
     if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) {
-      throw badInput(`memberPublicKeys: expected 32-byte Ed25519 keys, got ${describe(publicKey)}`)
+      throw badInput(`memberPublicKeys: expected 32-byte Ed25519 keys, got ${shapeOf(publicKey)}`)
     }
     if (timingSafeEqual(publicKey, self)) throw badInput('memberPublicKeys: a member cannot remove itself')
     const leafIndex = leafIndexOf(client, publicKey)
@@ -174,17 +140,19 @@ export async function updateKeys(state: GroupState): Promise<Committed> {
  * be for this state's epoch. On success `state` is spent: use the returned one.
  * @throws GroupError `GROUP_EPOCH_MISMATCH` (a GroupEpochMismatchError with `expected` and
  *   `got`), `GROUP_WRONG_GROUP`, `GROUP_MESSAGE_INVALID` (garbage, truncated, altered, not a
- *   commit), `GROUP_COMMIT_UNSUPPORTED`, `GROUP_STATE_STALE`, `GROUP_BAD_INPUT`.
+ *   commit), `GROUP_COMMIT_UNSUPPORTED` (proposals we never make, or a member's key
+ *   changed), `GROUP_STATE_STALE`, `GROUP_BAD_INPUT`.
  */
 export async function processCommit(state: GroupState, commitBytes: Uint8Array): Promise<CommitOutcome> {
   const client = claimState(state)
   try {
     const cs = await suite()
     const message = expectPrivate(commitBytes, client, 'commit')
+    let proposals: Proposal[] = []
     let unsupported: string[] = []
     const policy: IncomingMessageCallback = (incoming) => {
-      const kinds =
-        incoming.kind === 'commit' ? incoming.proposals.map((p) => p.proposal.proposalType) : ['proposal']
+      proposals = incoming.kind === 'commit' ? incoming.proposals.map((p) => p.proposal) : []
+      const kinds = incoming.kind === 'commit' ? proposals.map((p) => p.proposalType) : ['proposal']
       unsupported = kinds.filter((kind) => kind !== 'add' && kind !== 'remove').map(String)
       return unsupported.length === 0 ? 'accept' : 'reject'
     }
@@ -194,9 +162,12 @@ export async function processCommit(state: GroupState, commitBytes: Uint8Array):
     )
     if (result.kind !== 'newState') throw messageInvalid('commit decrypted to an application message')
     if (result.actionTaken === 'reject') throw commitUnsupported(unsupported)
-    for (const secret of result.consumed) zeroOutUint8Array(secret)
     const next = result.newState
-    if (next.groupActiveState.kind === 'removedFromGroup') {
+    const removed = next.groupActiveState.kind === 'removedFromGroup'
+    if (!removed && !keysKept(client, next, proposals)) throw commitChangesKey()
+    // Only now is the old state given up: its spent secrets can go.
+    for (const secret of result.consumed) zeroOutUint8Array(secret)
+    if (removed) {
       return {
         kind: 'removed',
         groupId: Uint8Array.from(client.groupContext.groupId),
@@ -211,45 +182,21 @@ export async function processCommit(state: GroupState, commitBytes: Uint8Array):
 }
 
 /**
- * Our state in the group a welcome invites us to (the epoch right after the adding commit).
- * @throws GroupError `GROUP_WELCOME_NOT_FOR_US`, `GROUP_WELCOME_INVALID` (garbage,
- *   another suite, failed checks), `GROUP_BAD_INPUT`.
+ * Whether the members after a commit are exactly those before, less the removed, plus the
+ * added, each under the same key. ts-mls lets a committer's path leaf carry a new signature
+ * key (with a credential naming it); for us a member's key is its node identity, so a
+ * commit that changes one would rename a member to a key no node answers for.
  */
-export async function joinFromWelcome(
-  welcome: Uint8Array,
-  privatePackage: PrivateKeyPackage,
-): Promise<GroupState> {
-  const own = readPackage(privatePackage)
-  const parsed = expectWelcome(welcome)
-  if (parsed.cipherSuite !== SUITE_NAME)
-    throw welcomeInvalid(`ciphersuite ${parsed.cipherSuite}, expected ${SUITE_NAME}`)
-  const cs = await suite()
-  const ref = await makeKeyPackageRef(own.publicPackage, cs.hash)
-  if (
-    !parsed.secrets.some(
-      (secret) => secret.newMember.length === ref.length && timingSafeEqual(secret.newMember, ref),
-    )
-  ) {
-    throw welcomeNotForUs()
-  }
-  const client = await mapFailure(
-    () =>
-      joinGroup(
-        parsed,
-        own.publicPackage,
-        own.privateKeys,
-        emptyPskIndex,
-        cs,
-        undefined,
-        undefined,
-        CLIENT_CONFIG,
-      ),
-    (cause) => welcomeInvalid('failed verification', cause),
-  )
-  if (client.groupContext.groupId.length !== 32) {
-    throw welcomeInvalid(`group id of ${client.groupContext.groupId.length} bytes, expected 32`)
-  }
-  return wrapState(client)
+function keysKept(before: ClientState, after: ClientState, proposals: readonly Proposal[]): boolean {
+  const hex = (key: Uint8Array) => Buffer.from(key).toString('hex')
+  const removed = new Set(proposals.flatMap((p) => (p.proposalType === 'remove' ? [p.remove.removed] : [])))
+  const expected = roster(before)
+    .filter((member) => !removed.has(member.leafIndex))
+    .map((member) => hex(member.publicKey))
+  for (const p of proposals)
+    if (p.proposalType === 'add') expected.push(hex(p.add.keyPackage.leafNode.signaturePublicKey))
+  const actual = roster(after).map((member) => hex(member.publicKey))
+  return expected.length === actual.length && expected.sort().join() === actual.sort().join()
 }
 
 /** The state behind a handle that may still be advanced by a commit of ours. */
@@ -279,18 +226,4 @@ async function commit(
     commit: encodeMlsMessage(result.commit),
     welcome: result.welcome,
   }
-}
-
-/** Runs `fn`; our own errors pass through, anything else from ts-mls becomes `toError(cause)`. */
-async function mapFailure<T>(fn: () => Promise<T>, toError: (cause: unknown) => GroupError): Promise<T> {
-  try {
-    return await fn()
-  } catch (cause) {
-    if (cause instanceof BridgeError) throw cause
-    throw toError(cause)
-  }
-}
-
-function describe(value: unknown): string {
-  return value instanceof Uint8Array ? `length=${value.length}` : typeof value
 }

@@ -58,10 +58,31 @@ export class GroupEpochMismatchError extends GroupError {
   }
 }
 
+/**
+ * Runs `fn`; our own errors pass through, anything else (ts-mls throws plain Errors and
+ * MlsErrors) becomes `toError(cause)`, the original kept as its cause.
+ */
+export async function mapFailure<T>(
+  fn: () => Promise<T>,
+  toError: (cause: unknown) => GroupError,
+): Promise<T> {
+  try {
+    return await fn()
+  } catch (cause) {
+    if (cause instanceof BridgeError) throw cause
+    throw toError(cause)
+  }
+}
+
 /** A short, printable form of a public key or group id for messages (not a secret). */
 export function shortHex(bytes: Uint8Array): string {
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 8)).toString('hex')
   return bytes.length > 8 ? `${hex}…` : hex
+}
+
+/** What an argument that should have been bytes was, for messages: never its content. */
+export function shapeOf(value: unknown): string {
+  return value instanceof Uint8Array ? `length=${value.length}` : typeof value
 }
 
 /** Wrong argument types or shapes from the caller (a bug in the caller, not in the bytes). */
@@ -94,6 +115,18 @@ export function commitUnsupported(kinds: readonly string[]): GroupError {
     `commit carries proposals this node does not accept: ${kinds.join(', ')}`,
     400,
     { hint: 'only add, remove and update commits are accepted; the group keeps its current epoch' },
+  )
+}
+
+/** A commit that would change the signature key, hence the identity, of a member. */
+export function commitChangesKey(): GroupError {
+  return new GroupError(
+    'GROUP_COMMIT_UNSUPPORTED',
+    "commit changes the key of a member: a member's key is its node identity",
+    400,
+    {
+      hint: 'a node that changes its identity key must be removed and added again; the group keeps its epoch',
+    },
   )
 }
 

@@ -34,14 +34,13 @@ export {
   type CommitOutcome,
   type Committed,
   type CommittedWithWelcome,
-  createGroup,
-  joinFromWelcome,
   processCommit,
   removeMembers,
   updateKeys,
 } from './commits.ts'
 export { GroupEpochMismatchError, GroupError, type GroupErrorCode } from './errors.ts'
 export type { GroupState, PrivateKeyPackage } from './handles.ts'
+export { createGroup, joinFromWelcome } from './join.ts'
 export {
   createKeyPackage,
   DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,

@@ -213,3 +213,48 @@ describe('group states are used once and show nothing secret', () => {
     expect((await rejection(encryptMessage({} as never, text('x')))).code).toBe('GROUP_BAD_INPUT')
   })
 })
+
+describe('a member cannot swap its node key for another', () => {
+  test('a commit whose path gives the committer a new signature key is refused', async () => {
+    const { members: group } = await makeGroup(2)
+    const [alice, bob] = group as [Member, Member]
+    // Alice signs the commit with her key (so Bob accepts it as hers) but signs a path leaf
+    // that carries a throwaway key, with a credential naming that key.
+    const throwaway = generateIdentity()
+    const own = readState(alice.state)
+    const leafNode = own.ratchetTree[own.privatePath.leafIndex * 2]
+    if (leafNode?.nodeType !== 'leaf') throw new Error('alice has no leaf')
+    const tree = own.ratchetTree.slice()
+    tree[own.privatePath.leafIndex * 2] = {
+      nodeType: 'leaf',
+      leaf: {
+        ...leafNode.leaf,
+        signaturePublicKey: throwaway.publicKey,
+        credential: { credentialType: 'basic', identity: throwaway.publicKey },
+      },
+    }
+    const cs = await suite()
+    const leafLabel = Buffer.from('MLS 1.0 LeafNodeTBS')
+    const forger = {
+      ...cs,
+      signature: {
+        ...cs.signature,
+        sign: (key: Uint8Array, message: Uint8Array) =>
+          Buffer.from(message).includes(leafLabel)
+            ? cs.signature.sign(Uint8Array.from(throwaway.seed), message)
+            : cs.signature.sign(key, message),
+      },
+    }
+    const forged = await createCommit({ state: { ...own, ratchetTree: tree }, cipherSuite: forger }, {})
+    const err = await rejection(processCommit(bob.state, encodeMlsMessage(forged.commit)))
+    expect(err.code).toBe('GROUP_COMMIT_UNSUPPORTED')
+    expect(err.shortMessage).toContain('changes the key of a member')
+    // Bob's state was left whole: the honest commit for that epoch still applies.
+    const honest = await updateKeys(alice.state)
+    bob.state = stillMember(await processCommit(bob.state, honest.commit))
+    const sent = await encryptMessage(honest.state, text('same alice'))
+    expect(hex((await decryptMessage(bob.state, sent.ciphertext)).senderPublicKey)).toBe(
+      hex(alice.identity.publicKey),
+    )
+  })
+})
