@@ -17,6 +17,7 @@ export type GroupErrorCode =
   | 'GROUP_WELCOME_NOT_FOR_US'
   | 'GROUP_NOT_MEMBER'
   | 'GROUP_SENDER_REMOVED'
+  | 'GROUP_OWN_MESSAGE'
   | 'GROUP_ALREADY_MEMBER'
   | 'GROUP_STATE_STALE'
   | 'GROUP_STATE_INVALID'
@@ -155,6 +156,13 @@ export function welcomeNotForUs(): GroupError {
 /** A member key that is not in the group. */
 export function notMember(publicKey: Uint8Array): GroupError {
   return new GroupError('GROUP_NOT_MEMBER', `${shortHex(publicKey)} is not a member of the group`, 404)
+}
+
+/** A message this member sent itself, echoed back: MLS senders cannot read their own. */
+export function ownMessage(): GroupError {
+  return new GroupError('GROUP_OWN_MESSAGE', 'ciphertext was sent by this member', 400, {
+    hint: 'a sender keeps its own plaintext; drop echoes of its messages',
+  })
 }
 
 /** A message from an earlier epoch whose sender has since been removed from the group. */

@@ -62,8 +62,9 @@ let pending: Promise<CiphersuiteImpl> | undefined
 /**
  * The suite implementation, built once. HPKE (X25519, ChaCha20-Poly1305) stays ts-mls's own;
  * signatures, hashes and the KDF are replaced because they dominate the cost of every
- * application message: the defaults import a WebCrypto key per signature and per HMAC
- * (about 1 ms a message here), ours sign natively with a cached key (about 0.4 ms).
+ * application message: the defaults import a WebCrypto key for each signature and each
+ * HMAC, ours sign natively with a key built once per state and hash in-process, which takes
+ * an encrypt + decrypt from about 2.6 ms to 1.7 ms on a loaded 2-CPU machine.
  */
 export function suite(): Promise<CiphersuiteImpl> {
   pending ??= build()

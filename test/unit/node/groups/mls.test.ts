@@ -61,6 +61,14 @@ describe('a group of four', () => {
     const err = await rejection(decryptMessage(bob.state, ciphertext))
     expect(err.code).toBe('GROUP_MESSAGE_INVALID')
   })
+
+  test('a sender given its own message back is told so', async () => {
+    const { members: group } = await makeGroup(2)
+    const alice = group[0]!
+    const sent = await encryptMessage(alice.state, text('echo'))
+    const err = await rejection(decryptMessage(sent.state, sent.ciphertext))
+    expect(err.code).toBe('GROUP_OWN_MESSAGE')
+  })
 })
 
 describe('removing a member', () => {
