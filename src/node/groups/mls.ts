@@ -8,8 +8,9 @@ import { roster } from './roster.ts'
  *
  * A member is its node identity: its credential is its 32-byte Ed25519 public key, which
  * also signs for it. Group states are opaque, immutable handles; every operation that moves
- * a group on returns the next state. Commits apply strictly in epoch order, one per epoch,
- * as the group's orderer sequences them.
+ * a group on returns the next state, and the one passed in is spent (using it again answers
+ * GROUP_STATE_STALE), so calls on one group must be made one after another. Commits apply
+ * strictly in epoch order, one per epoch, as the group's orderer sequences them.
  *
  * Every error is a GroupError (a BridgeError, `retryable: false`) with a GROUP_* code; bytes
  * from the network never make anything else escape.
