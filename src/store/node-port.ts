@@ -95,7 +95,10 @@ export interface HeldRepo {
   ack(recipient: string, ids: readonly string[]): Promise<number>
   /** Deletes the packets expired at `now` (default: the current time); returns how many. */
   deleteExpired(now?: number): Promise<number>
-  /** Every row held, expired ones included until `deleteExpired` removes them: the space taken. */
+  /**
+   * Every row held, expired ones included until `deleteExpired` removes them: the space taken.
+   * Reads an index entry per row: for metrics now and then, not for each request.
+   */
   stats(): Promise<{ packets: number; bytes: number }>
 }
 
