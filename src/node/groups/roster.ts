@@ -1,4 +1,5 @@
 import type { ClientState } from 'ts-mls'
+import { stateInvalid } from './errors.ts'
 
 /**
  * Who is in a group, read from its ratchet tree. A member is named by its signature key,
@@ -28,9 +29,9 @@ export function leafIndexOf(client: ClientState, publicKey: Uint8Array): number 
   return roster(client).find((member) => wanted.equals(member.publicKey))?.leafIndex
 }
 
-/** This member's own public key. */
+/** This member's own public key. @throws GroupError `GROUP_STATE_INVALID` if its leaf is blank. */
 export function ownKey(client: ClientState): Uint8Array {
   const node = client.ratchetTree[client.privatePath.leafIndex * 2]
-  if (node?.nodeType !== 'leaf') throw new Error('group state has no leaf of its own')
+  if (node?.nodeType !== 'leaf') throw stateInvalid('its own leaf is blank')
   return node.leaf.signaturePublicKey
 }
