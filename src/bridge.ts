@@ -11,6 +11,8 @@ import type { Config } from './config/schema.ts'
 import { BridgeError } from './core/errors.ts'
 import type { NodeIdentity } from './crypto/identity.ts'
 import type { Logger } from './log/logger.ts'
+import { nodeMetrics } from './node/metrics.ts'
+import { type NodeOptions, startNode } from './node/node.ts'
 import { startPipeline } from './pipeline.ts'
 import { openStore, type StoreConfig } from './store/index.ts'
 import type { ProcessRole, Store } from './store/port.ts'
@@ -25,9 +27,9 @@ export interface RunningBridge {
 }
 
 /**
- * Starts one bridge process: store (migrated), the relay pipeline with its adapters (roles
- * `all` and `worker`), the HTTP API, and its heartbeat in the cluster registry. Role `node`
- * runs no pipeline (it will hold the libp2p host).
+ * Starts one bridge process: store (migrated), the Mainframe node (roles `all` and `node`),
+ * the relay pipeline with the adapters of its role (see startPipeline), the HTTP API, and its
+ * heartbeat in the cluster registry.
  * @throws BridgeError when the store cannot open or the API address is taken;
  *   ConfigError CLUSTER_STORE_NOT_SHARED when another process shares the queue but not the store.
  */
@@ -48,20 +50,38 @@ export async function startBridge(
     const applied = await store.migrate()
     if (applied.length) log.info({ migrations: applied }, 'store migrated')
     await ensureAdminToken(store, config.data_dir, log)
-    const runsPipeline = role !== 'node'
-    if (runsPipeline && config.queue.driver === 'bullmq' && config.store.driver === 'sqlite') {
+    if (config.queue.driver === 'bullmq' && config.store.driver === 'sqlite') {
       const claim = await claimSingleStore(config.queue.redis.url, config.queue.redis.prefix, me.id, log)
       cleanup.push(() => claim.stop())
     }
     const heartbeat = await startHeartbeat(store, me, log)
     cleanup.push(() => heartbeat.stop())
     const metrics = createMetrics()
-    const pipeline = runsPipeline
-      ? await startPipeline(config, store, `mf:${identity.peerId}`, log, metrics, me.id)
-      : undefined
-    if (pipeline) cleanup.push(() => pipeline.stop())
+    const node =
+      role === 'worker'
+        ? undefined
+        : await startNode(identity, nodeOptions(config), {
+            dedupe: store.dedupe,
+            log: log.child({ component: 'node' }),
+            metrics: nodeMetrics(metrics),
+          })
+    if (node) {
+      cleanup.push(() => node.stop())
+      log.info({ addresses: node.addresses() }, 'node listening')
+    }
+    const pipeline = await startPipeline(
+      config,
+      store,
+      `mf:${identity.peerId}`,
+      log,
+      metrics,
+      me.id,
+      role,
+      node,
+    )
+    cleanup.push(() => pipeline.stop())
     const api = createApi({
-      ...(pipeline ? { pipeline: pipeline.api } : {}),
+      pipeline: pipeline.api,
       cluster: { store, self: me.id },
       tokens: store.tokens,
       node: {
@@ -70,13 +90,12 @@ export async function startBridge(
         x25519PublicKey: identity.x25519PublicKey,
         listen: config.node.listen,
         version: VERSION,
+        ...(node ? { live: { addresses: () => node.addresses(), peers: () => node.peers() } } : {}),
       },
       metrics,
       readiness: [
         { name: 'store', check: () => store.ping() },
-        ...(pipeline
-          ? [{ name: 'queue', check: async () => void (await pipeline.api.queue.counts('deliver')) }]
-          : []),
+        { name: 'queue', check: async () => void (await pipeline.api.queue.counts('deliver')) },
       ],
       log,
       maxBodyBytes: config.api.max_body_bytes,
@@ -152,4 +171,15 @@ function addressOf(server: ServerType, fallback: string): string {
     return `${host}:${bound.port}`
   }
   return fallback
+}
+
+function nodeOptions(config: Config): NodeOptions {
+  return {
+    listen: config.node.listen,
+    bootstrap: config.node.bootstrap,
+    maxConnections: config.node.max_connections,
+    privateAddresses: config.node.private_addresses,
+    maxMessageBytes: config.node.max_message_bytes,
+    timeoutMs: config.node.timeout_ms,
+  }
 }

@@ -1,15 +1,18 @@
 import { Hono } from 'hono'
 import type { Registry } from 'prom-client'
+import { mainframe } from '../adapters/mainframe/index.ts'
 import { webhook } from '../adapters/webhook/index.ts'
 import type { Adapter } from './adapter.ts'
 import type { PipelineApi } from './api/app.ts'
 import type { Config } from './config/schema.ts'
 import type { Logger } from './log/logger.ts'
+import type { MainframeNode } from './node/node.ts'
 import { openQueue } from './queue/index.ts'
+import { DELIVER_QUEUE, type DeliverQueue, NODE_DELIVER_QUEUE } from './relay/keys.ts'
 import { CachedLinks } from './relay/link-cache.ts'
 import { relayMetrics } from './relay/metrics.ts'
 import { createRelay } from './relay/pipeline.ts'
-import type { Store } from './store/port.ts'
+import type { ProcessRole, Store } from './store/port.ts'
 import { VERSION } from './version.ts'
 
 export interface Pipeline {
@@ -19,9 +22,11 @@ export interface Pipeline {
 }
 
 /**
- * Opens the queue, builds the enabled adapters and the relay, starts the workers and the
- * adapters. The order of stop is the reverse: nothing new comes in, then what is running
- * finishes, then the queue closes.
+ * Opens the queue, builds the adapters of this process's role and the relay, starts the
+ * workers and the adapters. Role `worker` runs the enabled adapters and the deliver queue;
+ * role `node` the mainframe adapter (over `node`) and its deliver queue; `all` both. The
+ * order of stop is the reverse: nothing new comes in, then what is running finishes, then
+ * the queue closes.
  */
 export async function startPipeline(
   config: Config,
@@ -30,6 +35,8 @@ export async function startPipeline(
   log: Logger,
   registry: Registry,
   processId: string,
+  role: ProcessRole,
+  node: MainframeNode | undefined,
 ): Promise<Pipeline> {
   const queue = await openQueue(
     config.queue.driver === 'bullmq'
@@ -40,7 +47,16 @@ export async function startPipeline(
   const adapters = new Map<string, Adapter>()
   const links = new CachedLinks(store.links)
   const components = { log, links }
-  if (config.adapters.webhook.enabled) {
+  if (node)
+    adapters.set(
+      'mainframe',
+      mainframe({
+        peerId: node.identity.peerId,
+        send: (peerId, payload, options) => node.send(peerId, payload, options),
+        onDirect: (handler) => node.onDirect(handler),
+      })({ ...components, log: log.child({ adapter: 'mainframe' }) }),
+    )
+  if (role !== 'node' && config.adapters.webhook.enabled) {
     const factory = webhook({
       toleranceSeconds: config.adapters.webhook.signature_tolerance_s,
       userAgent: `mainframe-bridge/${VERSION}`,
@@ -61,6 +77,7 @@ export async function startPipeline(
       concurrency: { route: config.relay.route_concurrency, deliver: config.relay.deliver_concurrency },
       deliveryTimeoutMs: config.relay.delivery_timeout_ms,
       sweepIntervalMs: config.relay.sweep_interval_ms,
+      deliverQueues: deliverQueuesOf(role),
     },
   })
   const controller = new AbortController()
@@ -82,4 +99,10 @@ export async function startPipeline(
       await queue.close()
     },
   }
+}
+
+function deliverQueuesOf(role: ProcessRole): DeliverQueue[] {
+  if (role === 'node') return [NODE_DELIVER_QUEUE]
+  if (role === 'worker') return [DELIVER_QUEUE]
+  return [DELIVER_QUEUE, NODE_DELIVER_QUEUE]
 }

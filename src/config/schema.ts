@@ -43,6 +43,15 @@ export const configSchema = z
         key_file: z.string().min(1).default('keys/node.json'),
         listen: z.array(multiaddr).default(['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002/ws']),
         bootstrap: z.array(z.string().min(1)).default([]),
+        max_connections: z.number().int().min(1).max(100_000).default(200),
+        max_message_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(256 * 1024 * 1024)
+          .default(16 * 1024 * 1024),
+        timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+        private_addresses: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

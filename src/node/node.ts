@@ -1,3 +1,4 @@
+import { BridgeError } from '../core/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { NodeIdentity } from '../crypto/identity.ts'
 import type { Logger } from '../log/logger.ts'
@@ -42,6 +43,11 @@ export interface MainframeNode {
     payload: Uint8Array,
     options?: { mid?: Uint8Array; signal?: AbortSignal },
   ): Promise<Receipt>
+  /**
+   * Where inbound direct messages go (the mainframe adapter sets it when it starts). Until
+   * one is set, senders are told to retry: nothing is receipted that was not handed on.
+   */
+  onDirect(handler: InboundHandler | undefined): void
   stop(): Promise<void>
 }
 
@@ -49,8 +55,6 @@ export interface NodeDeps {
   readonly dedupe: DedupeRepo
   readonly log: Logger
   readonly metrics: NodeMetrics
-  /** Where inbound direct messages go (the pipeline's ingest, through the mainframe adapter). */
-  readonly onDirect: InboundHandler
 }
 
 /**
@@ -76,20 +80,21 @@ export async function startNode(
     },
     { maxMessageBytes: options.maxMessageBytes, timeoutMs: options.timeoutMs },
   )
-  await direct.start(deps.onDirect)
+  let inbound: InboundHandler | undefined
+  await direct.start((message) => {
+    if (!inbound) throw notReady()
+    return inbound(message)
+  })
   let stopping: Promise<void> | undefined
   return {
     identity,
     host,
     addresses: () => host.getMultiaddrs().map(String),
-    peers: () =>
-      host.getConnections().map((c) => ({
-        peerId: c.remotePeer.toString(),
-        addresses: [c.remoteAddr.toString()],
-        direction: c.direction,
-        openedAt: c.timeline.open,
-      })),
+    peers: () => peersOf(host),
     send: (peerId, payload, sendOptions) => direct.send(peerId, payload, sendOptions),
+    onDirect: (handler) => {
+      inbound = handler
+    },
     stop: () => {
       stopping ??= (async () => {
         await direct.stop().catch(() => {})
@@ -98,4 +103,30 @@ export async function startNode(
       return stopping
     },
   }
+}
+
+/** One entry per connected peer (a peer may have several connections), oldest first. */
+function peersOf(host: Host): PeerInfo[] {
+  const byPeer = new Map<string, PeerInfo>()
+  for (const c of host.getConnections()) {
+    const id = c.remotePeer.toString()
+    const known = byPeer.get(id)
+    if (known) known.addresses.push(c.remoteAddr.toString())
+    else
+      byPeer.set(id, {
+        peerId: id,
+        addresses: [c.remoteAddr.toString()],
+        direction: c.direction,
+        openedAt: c.timeline.open,
+      })
+  }
+  return [...byPeer.values()].sort((a, b) => a.openedAt - b.openedAt)
+}
+
+function notReady(): BridgeError {
+  return new BridgeError('NODE_NOT_READY', 'this node is not taking messages yet', {
+    hint: 'it is starting or stopping; send again shortly',
+    retryable: true,
+    status: 503,
+  })
 }

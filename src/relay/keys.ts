@@ -7,6 +7,18 @@ import { createHash } from 'node:crypto'
  */
 
 export const DELIVER_QUEUE = 'deliver'
+/**
+ * Deliveries to Mainframe go through a queue of their own, worked only by processes that hold
+ * a node (roles `all` and `node`); every other network's are on DELIVER_QUEUE (`all`, `worker`).
+ */
+export const NODE_DELIVER_QUEUE = 'deliver-mainframe'
+export const DELIVER_QUEUES = [DELIVER_QUEUE, NODE_DELIVER_QUEUE] as const
+export type DeliverQueue = (typeof DELIVER_QUEUES)[number]
+
+/** The deliver queue of a target network. */
+export function deliverQueueFor(network: string): DeliverQueue {
+  return network === 'mainframe' ? NODE_DELIVER_QUEUE : DELIVER_QUEUE
+}
 
 /** A short, stable key for one endpoint of one link (16 hex digits). */
 export function targetKey(linkId: string, network: string, address: string): string {

@@ -6,7 +6,7 @@ import { groupCommit } from '../store/group-commit.ts'
 import type { LinkRepo, Store } from '../store/port.ts'
 import { createDeliver } from './deliver.ts'
 import { createIngest } from './ingest.ts'
-import { DELIVER_QUEUE, type DeliverJob, parseDeliverJobId } from './keys.ts'
+import { DELIVER_QUEUES, type DeliverJob, type DeliverQueue, parseDeliverJobId } from './keys.ts'
 import { noMetrics, type RelayMetrics } from './metrics.ts'
 import { RateLimiter } from './rate-limit.ts'
 import { createRoute } from './route.ts'
@@ -21,6 +21,11 @@ export interface RelayOptions {
   readonly deliveryTimeoutMs: number
   /** How often to look for messages persisted but never routed (a crash between the two). */
   readonly sweepIntervalMs: number
+  /**
+   * The deliver queues this process works (default: both). A process without a node leaves
+   * NODE_DELIVER_QUEUE to those with one; a node-only process works only that one.
+   */
+  readonly deliverQueues?: readonly DeliverQueue[]
 }
 
 export interface RelayDeps {
@@ -57,7 +62,11 @@ export function createRelay(deps: RelayDeps): Relay {
   let sweepTimer: NodeJS.Timeout | undefined
   let sweeping: Promise<void> | undefined
   const commit = groupCommit(store)
-  const addDeliverJobs = tickBatch<JobSpec<DeliverJob>>((jobs) => queue.add(DELIVER_QUEUE, jobs))
+  const batchers = new Map(
+    DELIVER_QUEUES.map((name) => [name, tickBatch<JobSpec<DeliverJob>>((jobs) => queue.add(name, jobs))]),
+  )
+  const addDeliverJobs = (name: DeliverQueue, jobs: readonly JobSpec<DeliverJob>[]) =>
+    (batchers.get(name) as (jobs: readonly JobSpec<DeliverJob>[]) => Promise<void>)(jobs)
   const metrics = deps.metrics ?? noMetrics
   const route = createRoute({ links: deps.links, addDeliverJobs, limiter: new RateLimiter(), commit })
   const ingest = createIngest({ route, metrics })
@@ -96,23 +105,31 @@ export function createRelay(deps: RelayDeps): Relay {
         timeoutMs: options.deliveryTimeoutMs,
         signal: controller.signal,
       })
-      workers.push(
-        queue.process<DeliverJob>(DELIVER_QUEUE, deliver, {
-          attempts: options.attempts,
-          backoff: options.backoff,
-          concurrency: options.concurrency.deliver,
-        }),
-      )
+      for (const name of options.deliverQueues ?? DELIVER_QUEUES)
+        workers.push(
+          queue.process<DeliverJob>(name, deliver, {
+            attempts: options.attempts,
+            backoff: options.backoff,
+            concurrency: options.concurrency.deliver,
+          }),
+        )
       await sweepOnce()
       sweepTimer = setInterval(sweepOnce, options.sweepIntervalMs)
       sweepTimer.unref()
     },
     async counts() {
-      const [unrouted, deliver] = await Promise.all([
+      const [unrouted, ...perQueue] = await Promise.all([
         store.messages.countIngested(),
-        queue.counts(DELIVER_QUEUE),
+        ...DELIVER_QUEUES.map((name) => queue.counts(name)),
       ])
-      return { route: { waiting: unrouted, active: 0, delayed: 0, dead: 0 }, deliver }
+      const deliver = { waiting: 0, active: 0, delayed: 0, dead: 0 }
+      for (const c of perQueue) {
+        deliver.waiting += c.waiting
+        deliver.active += c.active
+        deliver.delayed += c.delayed
+        deliver.dead += c.dead
+      }
+      return { route: { waiting: unrouted as number, active: 0, delayed: 0, dead: 0 }, deliver }
     },
     async retryDead(jobId) {
       const deliverJob = parseDeliverJobId(jobId)
@@ -122,7 +139,8 @@ export function createRelay(deps: RelayDeps): Relay {
           hint: 'take the id from GET /v1/queue (dead letters)',
         })
       const revived = await store.deliveries.revive(deliverJob.messageId, deliverJob.targetKey)
-      const moved = await queue.retryDead(DELIVER_QUEUE, jobId)
+      let moved = false
+      for (const name of DELIVER_QUEUES) moved = (await queue.retryDead(name, jobId)) || moved
       return revived || moved
     },
     async stop(timeoutMs = 30_000) {

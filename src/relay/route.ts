@@ -3,12 +3,21 @@ import type { JobSpec } from '../queue/port.ts'
 import type { GroupCommit } from '../store/group-commit.ts'
 import type { DeliveryRecord, DeliveryTarget, Link, LinkRepo, Repos, TraceInput } from '../store/port.ts'
 import { senderAllowed } from './acl.ts'
-import { conversationKey, type DeliverJob, deliverJobId, targetKey } from './keys.ts'
+import {
+  conversationKey,
+  DELIVER_QUEUES,
+  type DeliverJob,
+  type DeliverQueue,
+  deliverJobId,
+  deliverQueueFor,
+  targetKey,
+} from './keys.ts'
 import type { RateLimiter } from './rate-limit.ts'
 
 export interface RouteDeps {
   readonly links: LinkRepo
-  readonly addDeliverJobs: (jobs: readonly JobSpec<DeliverJob>[]) => Promise<void>
+  /** Adds deliver jobs to the queue of their target's network (keys.ts deliverQueueFor). */
+  readonly addDeliverJobs: (queue: DeliverQueue, jobs: readonly JobSpec<DeliverJob>[]) => Promise<void>
   readonly limiter: RateLimiter
   /** Group commit (src/store/group-commit.ts): the route's writes share a transaction with others'. */
   readonly commit: GroupCommit
@@ -65,12 +74,19 @@ export function createRoute(
 
     const pending = planned.records.filter((r) => r.state === 'pending')
     const delays = rateLimitDelays(pending, links, msg.origin.sender, deps.limiter)
-    await deps.addDeliverJobs(
-      pending.map((r) => ({
-        id: deliverJobId(msg.id, r.targetKey),
-        data: { messageId: msg.id, targetKey: r.targetKey },
-        delayMs: delays.get(r.linkId) ?? 0,
-      })),
+    await Promise.all(
+      DELIVER_QUEUES.map((queue) =>
+        deps.addDeliverJobs(
+          queue,
+          pending
+            .filter((r) => deliverQueueFor(r.network) === queue)
+            .map((r) => ({
+              id: deliverJobId(msg.id, r.targetKey),
+              data: { messageId: msg.id, targetKey: r.targetKey },
+              delayMs: delays.get(r.linkId) ?? 0,
+            })),
+        ),
+      ),
     )
     await deps.commit((tx) => tx.messages.markRouted(msg.id))
     return planned.outcome

@@ -35,16 +35,28 @@ describe('roles and the cluster view (real processes)', () => {
     }
   })
 
-  test('--role node runs no pipeline: the cluster shows it, message routes do not exist', async () => {
+  test('--role node runs the node and only the mainframe side of the pipeline: no webhook adapter', async () => {
     const { configPath, token } = await makeDataDir(testConfig())
     const bridge = await startCli(['--config', configPath, '--role', 'node'])
     try {
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
       const cluster = (await (await fetch(`${bridge.url}/v1/cluster`, { headers })).json()) as Cluster
       expect(cluster.processes[0]?.role).toBe('node')
-      expect(cluster.queues).toBeNull()
-      const send = await fetch(`${bridge.url}/v1/messages`, { method: 'POST', headers, body: '{}' })
-      expect(send.status).toBe(404)
+      expect(cluster.queues?.route.waiting).toBe(0)
+      const peers = (await (await fetch(`${bridge.url}/v1/node/peers`, { headers })).json()) as {
+        running: boolean
+      }
+      expect(peers.running).toBe(true)
+      const node = (await (await fetch(`${bridge.url}/v1/node`, { headers })).json()) as {
+        addresses: string[]
+      }
+      expect(node.addresses[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)
+      const hook = await fetch(`${bridge.url}/adapters/webhook/some-link`, {
+        method: 'POST',
+        headers,
+        body: '{}',
+      })
+      expect(hook.status).toBe(404)
     } finally {
       expect(await bridge.stop()).toBe(0)
     }

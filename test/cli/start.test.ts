@@ -7,7 +7,7 @@ import { parse } from 'yaml'
 import { runCli, startCli } from '../helpers/cli.ts'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mfb-cli-'))
-const port0 = { MFB_API__LISTEN: '127.0.0.1:0' }
+const port0 = { MFB_API__LISTEN: '127.0.0.1:0', MFB_NODE__LISTEN: '[/ip4/127.0.0.1/tcp/0]' }
 
 describe('mainframe-bridge init + start (real processes)', () => {
   test('init writes config, keys, registration and admin token; start serves the API; SIGTERM exits 0', async () => {
@@ -112,6 +112,7 @@ describe('mainframe-bridge init + start (real processes)', () => {
     try {
       const res = await runCli(['start', '--config', join(dir, 'config.yaml')], {
         MFB_API__LISTEN: `127.0.0.1:${port}`,
+        MFB_NODE__LISTEN: '[/ip4/127.0.0.1/tcp/0]',
       })
       expect(res.code).toBe(1)
       expect(res.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`))

@@ -45,6 +45,7 @@ test('two processes on two test hosts share the work over Redis and PostgreSQL a
       const { configPath, token } = await makeDataDir(
         testConfig({
           api: { listen: `${host.ip}:18080` },
+          node: { listen: [`/ip4/${host.ip}/tcp/0`] },
           log: { level: 'warn' },
           store: { driver: 'postgres', postgres: { url: database } },
           queue: {

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log/logger.ts'
 export function testConfig(sections: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
   const base: Record<string, Record<string, unknown>> = {
     api: { listen: '127.0.0.1:0' },
+    node: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     log: { level: 'silent' },
     relay: {
       attempts: 5,

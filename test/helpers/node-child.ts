@@ -39,11 +39,11 @@ const node = await startNode(
     dedupe: store.dedupe,
     log: createLogger({ level: 'warn' }),
     metrics: nodeMetrics(registry),
-    onDirect: async (m) => {
-      send({ event: 'direct', mid: toHex(m.mid), from: m.from, payload: toHex(m.payload) })
-    },
   },
 )
+node.onDirect(async (m) => {
+  send({ event: 'direct', mid: toHex(m.mid), from: m.from, payload: toHex(m.payload) })
+})
 
 type Command = { id: number; op: string; args: Record<string, string> }
 const ops: Record<string, (args: Record<string, string>) => Promise<unknown>> = {

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { BridgeError } from '../../core/errors.ts'
 import type { QueueDriver } from '../../queue/port.ts'
-import { DELIVER_QUEUE } from '../../relay/keys.ts'
+import { DELIVER_QUEUES } from '../../relay/keys.ts'
 import type { Relay } from '../../relay/pipeline.ts'
 import type { Store } from '../../store/port.ts'
 import { authErrors, bearer, errorSchema } from '../schemas.ts'
@@ -72,15 +72,19 @@ export function queueRoutes(
   const app = new OpenAPIHono()
   app.openapi({ ...getQueue, middleware: [read] as const }, async (c) => {
     const { limit } = c.req.valid('query')
-    const [stages, deliveries, deadDeliver] = await Promise.all([
+    const [stages, deliveries, ...deadPerQueue] = await Promise.all([
       deps.relay.counts(),
       deps.store.deliveries.countByState(),
-      deps.queue.dead<{ messageId: string }>(DELIVER_QUEUE, { limit }),
+      ...DELIVER_QUEUES.map((name) => deps.queue.dead<{ messageId: string }>(name, { limit })),
     ])
+    const deadDeliver = (
+      deadPerQueue as Awaited<ReturnType<typeof deps.queue.dead<{ messageId: string }>>>[]
+    ).flat()
     // Routing runs inline at ingest (a failure there goes back to the sender), so every dead
     // letter is a delivery.
     const dead = deadDeliver
       .sort((a, b) => b.failedAt - a.failedAt)
+      .slice(0, limit)
       .map((j) => ({
         id: j.id,
         stage: 'deliver' as const,

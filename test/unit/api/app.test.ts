@@ -82,8 +82,15 @@ describe('HTTP API', () => {
         x25519: Buffer.from(identity.x25519PublicKey).toString('hex'),
       },
       listen: ['/ip4/127.0.0.1/tcp/4001'],
+      addresses: [],
       version: '0.1.0-test',
     })
+  })
+
+  test('GET /v1/node/peers in a process without a node says so', async () => {
+    const res = await app.request('/v1/node/peers', bearer(tokens.read))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ running: false, peers: [] })
   })
 
   test.each([
@@ -127,6 +134,7 @@ describe('HTTP API', () => {
       '/openapi.json',
       '/readyz',
       '/v1/node',
+      '/v1/node/peers',
     ])
     expect(doc.paths['/v1/node']?.get?.security).toEqual([{ bearer: ['read'] }])
     expect(doc.paths['/healthz']?.get?.security).toBeUndefined()

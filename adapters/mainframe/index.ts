@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto'
+import type {
+  Adapter,
+  AdapterComponents,
+  AdapterContext,
+  AdapterFactory,
+  Capabilities,
+} from '../../src/adapter.ts'
+import { BridgeError } from '../../src/core/errors.ts'
+import { messageId } from '../../src/core/ids.ts'
+import type { BridgeMessage } from '../../src/core/message.ts'
+import { decodePayload, encodePayload } from './payload.ts'
+
+/** What the adapter needs from the node (src/node/node.ts): sending, and a door for inbound. */
+export interface NodePort {
+  /** The node's own peer id: a message from it to itself is refused. */
+  readonly peerId: string
+  /** Sends a payload to a peer; resolves with the recipient's verified receipt. */
+  send(
+    peerId: string,
+    payload: Uint8Array,
+    options: { mid: Uint8Array; signal: AbortSignal },
+  ): Promise<{ deliveredAt: number }>
+  /** Where the node hands inbound direct messages; the adapter sets it at start. */
+  onDirect(
+    handler: ((message: { mid: Uint8Array; from: string; payload: Uint8Array }) => Promise<void>) | undefined,
+  ): void
+}
+
+const PEER_ID = /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/
+
+/**
+ * The Mainframe network as an adapter: a link endpoint `{ network: 'mainframe', address:
+ * <peer id> }` is a direct conversation with that node. Deliver seals the message to the peer
+ * (the node does) and waits for its signed receipt; a direct message from a peer enters the
+ * pipeline as a message of conversation `mainframe/<its peer id>`, and its receipt goes back
+ * only once the pipeline has persisted it.
+ */
+export const mainframe =
+  (node: NodePort): AdapterFactory =>
+  (components: AdapterComponents): Adapter => {
+    const capabilities: Capabilities = {
+      kinds: new Set(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction', 'chain-event']),
+      html: true,
+      maxBytes: 16 * 1024 * 1024,
+    }
+    const log = components.log
+    return {
+      network: 'mainframe',
+      capabilities,
+      async start(ctx: AdapterContext) {
+        node.onDirect(async ({ mid, from, payload }) => {
+          const inner = decodePayload(payload)
+          const nativeId = Buffer.from(mid).toString('hex')
+          const msg = { ...inner, ...inbound(nativeId, from) } as BridgeMessage
+          const result = await ctx.ingest(msg)
+          log.debug({ id: result.id, duplicate: result.duplicate, from }, 'mainframe message ingested')
+        })
+      },
+      async deliver(msg, target, signal) {
+        if (!PEER_ID.test(target.address))
+          throw new BridgeError(
+            'MAINFRAME_TARGET_INVALID',
+            `"${target.address.slice(0, 80)}" is not a peer id`,
+            {
+              hint: 'a mainframe endpoint address is the peer id of a node (12D3KooW…)',
+              status: 400,
+            },
+          )
+        if (target.address === node.peerId)
+          throw new BridgeError('MAINFRAME_TARGET_INVALID', 'a link cannot deliver to this node itself', {
+            status: 400,
+          })
+        // The same id on every retry of this delivery, so the recipient dedupes.
+        const mid = createHash('sha256')
+          .update(`mainframe/mid/v1\u0000${msg.id}\u0000${target.address}`)
+          .digest()
+        const receipt = await node.send(target.address, encodePayload(msg), { mid, signal })
+        return { nativeId: mid.toString('hex'), deliveredAt: receipt.deliveredAt }
+      },
+      async stop() {
+        node.onDirect(undefined)
+      },
+    }
+  }
+
+/** The fields a received message gets on this side: its own id, origin and conversation. */
+function inbound(nativeId: string, from: string): Pick<BridgeMessage, 'id' | 'origin' | 'conversation'> {
+  return {
+    id: messageId('mainframe', nativeId),
+    origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
+    conversation: { network: 'mainframe', id: from },
+  }
+}

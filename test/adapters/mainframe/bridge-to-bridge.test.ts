@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
+import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
+import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
+
+// Two whole bridges, each a real process with its own node, store and queue. A message
+// posted to bridge A goes out over Mainframe (sealed, direct) to bridge B, enters B's
+// pipeline and reaches B's webhook receiver. B's receipt marks A's delivery done.
+const SECRET = 'mainframe-e2e-secret-0123456789abcdef'
+let a: { bridge: BridgeProcess; token: string; peerId: string }
+let b: { bridge: BridgeProcess; token: string; peerId: string }
+let receiver: Receiver
+
+const api = (side: typeof a, path: string, init: RequestInit = {}) =>
+  fetch(`${side.bridge.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
+  })
+
+async function start(bootstrap: string[]): Promise<typeof a> {
+  const { configPath, token } = await makeDataDir(testConfig({ log: { level: 'warn' }, node: { bootstrap } }))
+  const bridge = await startCli(['--config', configPath])
+  const node = (await (
+    await fetch(`${bridge.url}/v1/node`, { headers: { authorization: `Bearer ${token}` } })
+  ).json()) as {
+    peerId: string
+    addresses: string[]
+  }
+  return { bridge, token, peerId: node.peerId, ...{ addresses: node.addresses } }
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver(SECRET)
+  a = await start([])
+  const addresses = ((await (await api(a, '/v1/node')).json()) as { addresses: string[] }).addresses
+  b = await start([addresses[0] as string])
+  const out = await api(a, '/v1/links', {
+    method: 'POST',
+    body: JSON.stringify({
+      name: 'feed to bridge B',
+      endpoints: [
+        { network: 'webhook', address: 'feed', direction: 'out', options: { secret: SECRET } },
+        { network: 'mainframe', address: b.peerId, direction: 'in', options: {} },
+      ],
+    }),
+  })
+  expect(out.status).toBe(201)
+  const inbound = await api(b, '/v1/links', {
+    method: 'POST',
+    body: JSON.stringify({
+      name: 'bridge A to receiver',
+      endpoints: [
+        { network: 'mainframe', address: a.peerId, direction: 'out', options: {} },
+        { network: 'webhook', address: receiver.url, direction: 'in', options: { secret: SECRET } },
+      ],
+    }),
+  })
+  expect(inbound.status).toBe(201)
+  await until(
+    async () =>
+      ((await (await api(b, '/v1/node/peers')).json()) as { peers: { peerId: string }[] }).peers.some(
+        (p) => p.peerId === a.peerId,
+      ) || undefined,
+    15_000,
+    'B connected to A',
+  )
+}, 60_000)
+afterAll(async () => {
+  expect(await a?.bridge.stop()).toBe(0)
+  expect(await b?.bridge.stop()).toBe(0)
+  await receiver?.close()
+})
+
+describe('bridge to bridge over Mainframe (two real processes)', () => {
+  test('a message to bridge A reaches B’s receiver; A records B’s receipt', async () => {
+    const res = await api(a, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'feed' },
+        body: { text: 'across the network' },
+      }),
+    })
+    expect(res.status).toBe(202)
+    const { id } = (await res.json()) as { id: string }
+    await receiver.waitFor(1, 20_000)
+    const [arrived] = [...receiver.received.values()]
+    expect(arrived?.body.text).toBe('across the network')
+    expect(arrived?.id).not.toBe(id) // B gives it its own id: it entered B's pipeline from Mainframe
+    const status = await until(
+      async () => {
+        const s = (await (await api(a, `/v1/messages/${id}`)).json()) as {
+          targets: { network: string; state: string; nativeId: string | null }[]
+        }
+        return s.targets[0]?.state === 'delivered' ? s : undefined
+      },
+      10_000,
+      'A marks the delivery done',
+    )
+    expect(status.targets[0]).toMatchObject({ network: 'mainframe', state: 'delivered' })
+    expect(status.targets[0]?.nativeId).toMatch(/^[0-9a-f]{64}$/)
+    const origin = (await (await api(b, `/v1/messages/${arrived?.id}`)).json()) as {
+      message: { origin: { sender: string } }
+    }
+    expect(origin.message.origin.sender).toBe(`mf:${a.peerId}`)
+  })
+})
