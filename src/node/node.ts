@@ -7,6 +7,7 @@ import type { Receipt } from './direct/receipt.ts'
 import { DirectMessages, type InboundHandler } from './direct/service.ts'
 import { createHost, type Host, type HostOptions } from './host.ts'
 import type { NodeMetrics } from './metrics.ts'
+import { PAYLOAD_KINDS } from './payload-kinds.ts'
 
 /** Settings of a node (from `config.node`). */
 export interface NodeOptions extends HostOptions {
@@ -48,6 +49,8 @@ export interface MainframeNode {
    * one is set, senders are told to retry: nothing is receipted that was not handed on.
    */
   onDirect(handler: InboundHandler | undefined): void
+  /** Where group control payloads (first byte PAYLOAD_KINDS.groupControl) go: the group service. */
+  onGroupControl(handler: InboundHandler | undefined): void
   stop(): Promise<void>
 }
 
@@ -81,9 +84,11 @@ export async function startNode(
     { maxMessageBytes: options.maxMessageBytes, timeoutMs: options.timeoutMs },
   )
   let inbound: InboundHandler | undefined
+  let groupControl: InboundHandler | undefined
   await direct.start((message) => {
-    if (!inbound) throw notReady()
-    return inbound(message)
+    const handler = message.payload[0] === PAYLOAD_KINDS.groupControl ? groupControl : inbound
+    if (!handler) throw notReady()
+    return handler(message)
   })
   let stopping: Promise<void> | undefined
   return {
@@ -94,6 +99,9 @@ export async function startNode(
     send: (peerId, payload, sendOptions) => direct.send(peerId, payload, sendOptions),
     onDirect: (handler) => {
       inbound = handler
+    },
+    onGroupControl: (handler) => {
+      groupControl = handler
     },
     stop: () => {
       stopping ??= (async () => {
