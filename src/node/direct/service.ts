@@ -3,13 +3,14 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { BridgeError } from '../../core/errors.ts'
-import { concatBytes, toHex } from '../../crypto/bytes.ts'
+import { toHex } from '../../crypto/bytes.ts'
 import { type NodeIdentity, publicKeyFromPeerId } from '../../crypto/identity.ts'
-import { open, seal } from '../../crypto/sealed-box.ts'
+import { seal } from '../../crypto/sealed-box.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { Host } from '../host.ts'
 import type { NodeMetrics } from '../metrics.ts'
-import { CHUNK_BYTES, chunkData, chunkPlaintexts } from './chunks.ts'
+import { type Assembled, MessageAssembler, sameBytes, tooLarge } from './assemble.ts'
+import { chunkPlaintexts } from './chunks.ts'
 import { decodeFrame, encodeFrame, type Frame, MAX_FRAME_BYTES, MID_BYTES } from './frames.ts'
 import { type Receipt, signReceipt, verifyReceipt } from './receipt.ts'
 
@@ -92,11 +93,8 @@ export class DirectMessages {
     payload: Uint8Array,
     options: { mid?: Uint8Array; signal?: AbortSignal } = {},
   ): Promise<Receipt> {
-    if (payload.length > this.#options.maxMessageBytes)
-      throw tooLarge(payload.length, this.#options.maxMessageBytes)
     const mid = options.mid ?? randomBytes(MID_BYTES)
-    const recipientKey = publicKeyFromPeerId(peerId)
-    const plaintexts = chunkPlaintexts(mid, payload)
+    const frames = this.envelopes(peerId, payload, mid)
     const signal = AbortSignal.any([
       AbortSignal.timeout(this.#options.timeoutMs),
       ...(options.signal ? [options.signal] : []),
@@ -109,12 +107,7 @@ export class DirectMessages {
     }
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-      for (const [index, plaintext] of plaintexts.entries()) {
-        const sealed = seal(this.#deps.identity, recipientKey, plaintext)
-        await lp.write(encodeFrame({ type: 'envelope', mid, index, count: plaintexts.length, sealed }), {
-          signal,
-        })
-      }
+      for (const frame of frames) await lp.write(frame, { signal })
       const reply = decodeFrame((await lp.read({ signal })).subarray())
       await stream.close({ signal }).catch(() => stream.abort(new Error('closing')))
       return this.#settle(peerId, mid, reply)
@@ -123,6 +116,66 @@ export class DirectMessages {
       if (err instanceof BridgeError) throw err
       throw unreachable(peerId, err)
     }
+  }
+
+  /**
+   * The envelope frames of `payload` sealed to `peerId`, as `send` writes them (and as a
+   * holder keeps them for an offline peer).
+   * @throws NODE_MESSAGE_TOO_LARGE; PEER_ID_INVALID.
+   */
+  envelopes(peerId: string, payload: Uint8Array, mid: Uint8Array): Uint8Array[] {
+    if (payload.length > this.#options.maxMessageBytes)
+      throw tooLarge(payload.length, this.#options.maxMessageBytes)
+    const recipientKey = publicKeyFromPeerId(peerId)
+    const plaintexts = chunkPlaintexts(mid, payload)
+    return plaintexts.map((plaintext, index) =>
+      encodeFrame({
+        type: 'envelope',
+        mid,
+        index,
+        count: plaintexts.length,
+        sealed: seal(this.#deps.identity, recipientKey, plaintext),
+      }),
+    )
+  }
+
+  /**
+   * Takes a message fetched from a holder: its envelope frames, checked and opened like those
+   * of a stream, then handed on once (a copy from a second holder is a duplicate).
+   * @throws the assembler's errors (a packet that is not a whole message sealed to this node).
+   */
+  async acceptHeld(frames: readonly Uint8Array[], handler: InboundHandler, holder: string): Promise<void> {
+    const assembler = new MessageAssembler(this.#deps.identity, this.#options.maxMessageBytes)
+    let message: Assembled | undefined
+    for (const frame of frames) {
+      if (message)
+        throw new BridgeError('DIRECT_FRAME_INVALID', 'a held packet has frames after its last chunk', {
+          status: 400,
+        })
+      message = assembler.add(decodeFrame(frame))
+    }
+    if (!message)
+      throw new BridgeError('DIRECT_FRAME_INVALID', 'a held packet ends before its last chunk', {
+        status: 400,
+      })
+    await this.#handOn(message, handler, holder)
+  }
+
+  /** Hands a message on unless seen before; a repeat is counted and logged, not handed on. */
+  async #handOn(message: Assembled, handler: InboundHandler, via: string): Promise<void> {
+    const duplicate = await this.#deps.seen.has(message.mid)
+    if (duplicate) {
+      // A replay, a retry whose receipt was lost, or a copy from a second holder.
+      this.#deps.metrics.dropped(DIRECT_PROTOCOL, 'DIRECT_REPLAY')
+      this.#deps.log.info(
+        { peer: via, mid: toHex(message.mid) },
+        'direct message seen before: not handed on again',
+      )
+    } else {
+      await handler({ mid: message.mid, from: message.sender.peerId, payload: message.payload })
+      await this.#deps.seen.add(message.mid)
+    }
+    this.#deps.metrics.direct('received', duplicate)
   }
 
   #settle(peerId: string, mid: Uint8Array, reply: Frame): Receipt {
@@ -158,47 +211,18 @@ export class DirectMessages {
   async #receive(stream: Stream, connection: Connection, handler: InboundHandler): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
     const signal = AbortSignal.timeout(this.#options.timeoutMs)
+    const assembler = new MessageAssembler(this.#deps.identity, this.#options.maxMessageBytes)
     let mid: Uint8Array | undefined
     try {
-      const parts: Uint8Array[] = []
-      let sender: { peerId: string; publicKey: Uint8Array } | undefined
-      for (let index = 0; ; index++) {
-        const frame = decodeFrame((await lp.read({ signal })).subarray())
-        if (frame.type !== 'envelope')
-          throw refused('DIRECT_FRAME_INVALID', `expected an envelope, got a ${frame.type}`)
-        mid ??= frame.mid
-        if (!sameBytes(frame.mid, mid) || frame.index !== index)
-          throw refused('DIRECT_CHUNK_MISMATCH', `chunk ${frame.index} of another message or out of order`)
-        if (frame.count * CHUNK_BYTES > this.#options.maxMessageBytes + CHUNK_BYTES)
-          throw tooLarge(frame.count * CHUNK_BYTES, this.#options.maxMessageBytes)
-        const opened = open(this.#deps.identity, frame.sealed)
-        if (sender && sender.peerId !== opened.senderPeerId)
-          throw refused('DIRECT_CHUNK_MISMATCH', 'chunks of one message sealed by two senders')
-        sender ??= { peerId: opened.senderPeerId, publicKey: opened.senderPublicKey }
-        parts.push(chunkData(opened.plaintext, mid, index, frame.count))
-        if (index === frame.count - 1) break
-      }
-      const payload = concatBytes(...parts)
-      if (payload.length > this.#options.maxMessageBytes)
-        throw tooLarge(payload.length, this.#options.maxMessageBytes)
-      const duplicate = await this.#deps.seen.has(mid)
-      if (duplicate) {
-        // A replay, or a retry whose receipt was lost: receipted again, handed on once.
-        this.#deps.metrics.dropped(DIRECT_PROTOCOL, 'DIRECT_REPLAY')
-        this.#deps.log.info(
-          { peer: connection.remotePeer.toString(), mid: toHex(mid) },
-          'direct message seen before: receipted, not handed on again',
-        )
-      } else {
-        await handler({ mid, from: sender.peerId, payload })
-        await this.#deps.seen.add(mid)
-      }
-      this.#deps.metrics.direct('received', duplicate)
+      let message: Assembled | undefined
+      while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
+      await this.#handOn(message, handler, connection.remotePeer.toString())
       const deliveredAt = Date.now()
-      const signature = signReceipt(this.#deps.identity, mid, sender.publicKey, deliveredAt)
-      await lp.write(encodeFrame({ type: 'receipt', mid, deliveredAt, signature }), { signal })
+      const signature = signReceipt(this.#deps.identity, message.mid, message.sender.publicKey, deliveredAt)
+      await lp.write(encodeFrame({ type: 'receipt', mid: message.mid, deliveredAt, signature }), { signal })
       await stream.close({ signal }).catch(() => {})
     } catch (err) {
+      mid = assembler.mid
       const reason = dropReason(err)
       this.#deps.metrics.dropped(DIRECT_PROTOCOL, reason)
       this.#deps.log.warn(
@@ -232,25 +256,6 @@ function dropReason(err: unknown): string {
   if (name === 'TimeoutError' || name === 'AbortError') return 'DIRECT_TIMEOUT'
   if (name === 'UnexpectedEOFError') return 'DIRECT_TRUNCATED'
   return 'DIRECT_STREAM_FAILED'
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
-function refused(code: string, detail: string): BridgeError {
-  return new BridgeError(code, detail, { status: 400 })
-}
-
-function tooLarge(size: number, max: number): BridgeError {
-  return new BridgeError(
-    'NODE_MESSAGE_TOO_LARGE',
-    `a message of ${size} bytes exceeds node.max_message_bytes (${max})`,
-    {
-      hint: 'send large files by link, or raise node.max_message_bytes on both nodes',
-      status: 413,
-    },
-  )
 }
 
 function unreachable(peerId: string, cause: unknown): BridgeError {
