@@ -62,6 +62,7 @@ export async function startBridge(
         ? undefined
         : await startNode(identity, nodeOptions(config), {
             dedupe: store.dedupe,
+            held: store.held,
             log: log.child({ component: 'node' }),
             metrics: nodeMetrics(metrics),
           })
@@ -181,5 +182,16 @@ function nodeOptions(config: Config): NodeOptions {
     privateAddresses: config.node.private_addresses,
     maxMessageBytes: config.node.max_message_bytes,
     timeoutMs: config.node.timeout_ms,
+    ...(config.node.hold.enabled
+      ? {
+          hold: {
+            replicas: config.node.hold.replicas,
+            ttlSeconds: config.node.hold.ttl_s,
+            maxPerSender: config.node.hold.max_per_sender,
+            maxBytesPerSender: config.node.hold.max_bytes_per_sender,
+            fetchIntervalMs: config.node.hold.fetch_interval_ms,
+          },
+        }
+      : {}),
   }
 }

@@ -52,7 +52,7 @@ export async function startPipeline(
       'mainframe',
       mainframe({
         peerId: node.identity.peerId,
-        send: (peerId, payload, options) => node.send(peerId, payload, options),
+        send: (peerId, payload, options) => node.sendOrHold(peerId, payload, options),
         onDirect: (handler) => node.onDirect(handler),
       })({ ...components, log: log.child({ adapter: 'mainframe' }) }),
     )

@@ -15,12 +15,15 @@ import { decodePayload, encodePayload } from './payload.ts'
 export interface NodePort {
   /** The node's own peer id: a message from it to itself is refused. */
   readonly peerId: string
-  /** Sends a payload to a peer; resolves with the recipient's verified receipt. */
+  /**
+   * Sends a payload to a peer: resolves with the recipient's verified receipt, or, when the
+   * peer is offline, once nodes near it hold the message for it.
+   */
   send(
     peerId: string,
     payload: Uint8Array,
     options: { mid: Uint8Array; signal: AbortSignal },
-  ): Promise<{ deliveredAt: number }>
+  ): Promise<{ kind: 'delivered'; receipt: { deliveredAt: number } } | { kind: 'held'; at: number }>
   /** Where the node hands inbound direct messages; the adapter sets it at start. */
   onDirect(
     handler: ((message: { mid: Uint8Array; from: string; payload: Uint8Array }) => Promise<void>) | undefined,
@@ -75,8 +78,12 @@ export const mainframe =
         const mid = createHash('sha256')
           .update(`mainframe/mid/v1\u0000${msg.id}\u0000${target.address}`)
           .digest()
-        const receipt = await node.send(target.address, encodePayload(msg), { mid, signal })
-        return { nativeId: mid.toString('hex'), deliveredAt: receipt.deliveredAt }
+        const outcome = await node.send(target.address, encodePayload(msg), { mid, signal })
+        // A held message counts as delivered to the network: its recipient fetches it from the
+        // holders (nativeId says so), and dedupes it by mid if a retry also gets through.
+        if (outcome.kind === 'held')
+          return { nativeId: `held:${mid.toString('hex')}`, deliveredAt: outcome.at }
+        return { nativeId: mid.toString('hex'), deliveredAt: outcome.receipt.deliveredAt }
       },
       async stop() {
         node.onDirect(undefined)

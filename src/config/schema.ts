@@ -52,6 +52,22 @@ export const configSchema = z
           .default(16 * 1024 * 1024),
         timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
         private_addresses: z.boolean().default(true),
+        hold: z
+          .object({
+            enabled: z.boolean().default(true),
+            replicas: z.number().int().min(1).max(20).default(3),
+            ttl_s: z.number().int().min(60).max(90 * 24 * 3600).default(7 * 24 * 3600),
+            max_per_sender: z.number().int().min(1).max(1_000_000).default(1000),
+            max_bytes_per_sender: z
+              .number()
+              .int()
+              .min(1024)
+              .max(1024 * 1024 * 1024)
+              .default(64 * 1024 * 1024),
+            fetch_interval_ms: z.number().int().min(1000).max(3_600_000).default(30_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -2,9 +2,11 @@ import { BridgeError } from '../core/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { NodeIdentity } from '../crypto/identity.ts'
 import type { Logger } from '../log/logger.ts'
-import type { DedupeRepo } from '../store/port.ts'
+import type { DedupeRepo, HeldRepo } from '../store/port.ts'
+import { packFrames, unpackFrames } from './direct/held-packet.ts'
 import type { Receipt } from './direct/receipt.ts'
 import { DirectMessages, type InboundHandler } from './direct/service.ts'
+import { type HoldOptions, PacketHolding } from './hold/service.ts'
 import { createHost, type Host, type HostOptions } from './host.ts'
 import type { NodeMetrics } from './metrics.ts'
 import { PAYLOAD_KINDS } from './payload-kinds.ts'
@@ -14,7 +16,19 @@ export interface NodeOptions extends HostOptions {
   readonly maxMessageBytes: number
   /** How long one direct exchange (dial, send, receipt) may take. */
   readonly timeoutMs: number
+  /** Packet holding, for others and for this node's messages to offline peers; undefined: off. */
+  readonly hold?: Omit<HoldOptions, 'timeoutMs'>
 }
+
+/** What became of a message: delivered with the recipient's receipt, or held for it. */
+export type SendOutcome =
+  | { readonly kind: 'delivered'; readonly receipt: Receipt }
+  | {
+      readonly kind: 'held'
+      readonly mid: Uint8Array
+      readonly holders: readonly string[]
+      readonly at: number
+    }
 
 /** A connected peer as the API shows it. */
 export interface PeerInfo {
@@ -45,6 +59,18 @@ export interface MainframeNode {
     options?: { mid?: Uint8Array; signal?: AbortSignal },
   ): Promise<Receipt>
   /**
+   * Sends directly; when the peer cannot be reached and holding is on, hands the sealed
+   * message to the nodes nearest the peer instead, to be fetched when it comes back.
+   * @throws as `send`, and NODE_HOLD_FAILED (retryable) when no holder took it.
+   */
+  sendOrHold(
+    peerId: string,
+    payload: Uint8Array,
+    options: { mid: Uint8Array; signal?: AbortSignal },
+  ): Promise<SendOutcome>
+  /** Asks this node's holders for messages held for it now; resolves with how many it took. */
+  fetchHeld(): Promise<number>
+  /**
    * Where inbound direct messages go (the mainframe adapter sets it when it starts). Until
    * one is set, senders are told to retry: nothing is receipted that was not handed on.
    */
@@ -56,6 +82,8 @@ export interface MainframeNode {
 
 export interface NodeDeps {
   readonly dedupe: DedupeRepo
+  /** Packets this node holds for others (used when options.hold is set). */
+  readonly held: HeldRepo
   readonly log: Logger
   readonly metrics: NodeMetrics
 }
@@ -85,11 +113,19 @@ export async function startNode(
   )
   let inbound: InboundHandler | undefined
   let groupControl: InboundHandler | undefined
-  await direct.start((message) => {
+  const dispatch: InboundHandler = (message) => {
     const handler = message.payload[0] === PAYLOAD_KINDS.groupControl ? groupControl : inbound
     if (!handler) throw notReady()
     return handler(message)
-  })
+  }
+  await direct.start(dispatch)
+  const holding = options.hold
+    ? new PacketHolding(
+        { host, identity, held: deps.held, log: deps.log, metrics: deps.metrics },
+        { ...options.hold, timeoutMs: options.timeoutMs },
+      )
+    : undefined
+  await holding?.start((packet, holder) => direct.acceptHeld(unpackFrames(packet), dispatch, holder))
   let stopping: Promise<void> | undefined
   return {
     identity,
@@ -97,6 +133,21 @@ export async function startNode(
     addresses: () => host.getMultiaddrs().map(String),
     peers: () => peersOf(host),
     send: (peerId, payload, sendOptions) => direct.send(peerId, payload, sendOptions),
+    async sendOrHold(peerId, payload, sendOptions) {
+      try {
+        return { kind: 'delivered', receipt: await direct.send(peerId, payload, sendOptions) }
+      } catch (err) {
+        if (!holding || !(err instanceof BridgeError) || err.code !== 'NODE_PEER_UNREACHABLE') throw err
+        const packet = packFrames(direct.envelopes(peerId, payload, sendOptions.mid))
+        const holders = await holding.hold(peerId, toHex(sendOptions.mid), packet, sendOptions.signal)
+        deps.log.info(
+          { peer: peerId, mid: toHex(sendOptions.mid), holders },
+          'peer unreachable: message held',
+        )
+        return { kind: 'held', mid: sendOptions.mid, holders, at: Date.now() }
+      }
+    },
+    fetchHeld: () => holding?.fetchNow() ?? Promise.resolve(0),
     onDirect: (handler) => {
       inbound = handler
     },
@@ -105,6 +156,7 @@ export async function startNode(
     },
     stop: () => {
       stopping ??= (async () => {
+        await holding?.stop().catch(() => {})
         await direct.stop().catch(() => {})
         await host.stop()
       })()

@@ -34,9 +34,17 @@ const node = await startNode(
     privateAddresses: true,
     maxMessageBytes: 16 * 1024 * 1024,
     timeoutMs: 10_000,
+    hold: {
+      replicas: 3,
+      ttlSeconds: 3600,
+      maxPerSender: 1000,
+      maxBytesPerSender: 64 << 20,
+      fetchIntervalMs: 2000,
+    },
   },
   {
     dedupe: store.dedupe,
+    held: store.held,
     log: createLogger({ level: 'warn' }),
     metrics: nodeMetrics(registry),
   },
@@ -55,6 +63,14 @@ const ops: Record<string, (args: Record<string, string>) => Promise<unknown>> = 
     )
     return { recipient: receipt.recipient, deliveredAt: receipt.deliveredAt, mid: toHex(receipt.mid) }
   },
+  sendOrHold: async ({ to, payload, mid }) => {
+    const outcome = await node.sendOrHold(to as string, fromHex(payload as string), {
+      mid: fromHex(mid as string),
+    })
+    return outcome.kind === 'held' ? { kind: 'held', holders: outcome.holders } : { kind: 'delivered' }
+  },
+  heldStats: async () => store.held.stats(),
+  fetchHeld: async () => node.fetchHeld(),
   peers: async () => node.peers().map((p) => p.peerId),
   findPeer: async ({ peer }) => {
     const info = await node.host.peerRouting.findPeer(peerIdFromString(peer as string), {

@@ -28,6 +28,8 @@ export interface NodeProcess {
   kill(): Promise<void>
   /** Starts it again with the same key, port and data directory. */
   restart(): Promise<NodeProcess>
+  /** What it was started with (its data directory, key, port, bootstrap list). */
+  readonly spec: Required<NodeSpec>
   stderr(): string
 }
 
@@ -113,6 +115,7 @@ export async function startNodeProcess(spec: NodeSpec = {}, timeoutMs = 20_000):
       await exited
     },
     restart: () => startNodeProcess(full, timeoutMs),
+    spec: full,
     stderr: () => stderr,
   }
 }

@@ -1,0 +1,301 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { BridgeError } from '../../core/errors.ts'
+import type { NodeIdentity } from '../../crypto/identity.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { HeldRepo } from '../../store/port.ts'
+import type { Host } from '../host.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import {
+  decodeHoldFrame,
+  encodeHoldFrame,
+  HOLD_PROTOCOL,
+  type HoldFrame,
+  MAX_FRAME_BYTES,
+  MAX_PACKET_BYTES,
+} from './frames.ts'
+
+/** Settings of packet holding (config `node.hold`). */
+export interface HoldOptions {
+  /** How many nodes nearest the recipient hold each packet (k). */
+  readonly replicas: number
+  /** Longest time a holder keeps a packet; a sender may ask for less. */
+  readonly ttlSeconds: number
+  /** Per (recipient, sender) quotas on this node as a holder. */
+  readonly maxPerSender: number
+  readonly maxBytesPerSender: number
+  /** How often a node asks its holders for packets (and a holder drops expired ones). */
+  readonly fetchIntervalMs: number
+  readonly timeoutMs: number
+}
+
+export interface HoldDeps {
+  readonly host: Host
+  readonly identity: NodeIdentity
+  readonly held: HeldRepo
+  readonly log: Logger
+  readonly metrics: NodeMetrics
+}
+
+/**
+ * Takes one fetched packet (sealed envelopes) and hands its message on; resolves once it is
+ * safe to acknowledge (delete) it at the holder. Throws a retryable BridgeError to leave it
+ * held (the pipeline is down); any other error drops it (it can never be read here).
+ */
+export type HeldPacketHandler = (packet: Uint8Array, holder: string) => Promise<void>
+
+const FETCH_PAGE = 100
+
+/**
+ * Packet holding on `/mainframe/hold/1.0.0` (docs/wire-hold.md). As a holder, a node keeps
+ * sealed packets for offline peers (it cannot read them) within per-sender quotas and a TTL,
+ * serves them only to their recipient (the connection's authenticated peer id), and deletes
+ * them once acknowledged. As a sender, it hands a packet to the `replicas` nodes nearest the
+ * recipient in the DHT. As a recipient, it asks its nearest nodes for packets when it comes
+ * online and every `fetchIntervalMs`.
+ */
+export class PacketHolding {
+  readonly #deps: HoldDeps
+  readonly #options: HoldOptions
+  #timer: NodeJS.Timeout | undefined
+  #fetching: Promise<number> | undefined
+  #handler: HeldPacketHandler | undefined
+  #stopped = false
+  readonly #onConnect = () => {
+    void this.fetchNow()
+  }
+
+  constructor(deps: HoldDeps, options: HoldOptions) {
+    this.#deps = deps
+    this.#options = options
+  }
+
+  async start(handler: HeldPacketHandler): Promise<void> {
+    this.#handler = handler
+    await this.#deps.host.handle(HOLD_PROTOCOL, (stream, connection) => this.#serve(stream, connection), {
+      maxInboundStreams: 64,
+    })
+    // Coming online (the first connections) is when held packets are worth asking for.
+    this.#deps.host.addEventListener('peer:connect', this.#onConnect)
+    this.#timer = setInterval(() => {
+      void this.fetchNow()
+      void this.#deps.held
+        .deleteExpired()
+        .catch((err) => this.#deps.log.warn({ err }, 'dropping expired held packets failed'))
+    }, this.#options.fetchIntervalMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#deps.host.removeEventListener('peer:connect', this.#onConnect)
+    await this.#fetching?.catch(() => 0)
+    await this.#deps.host.unhandle(HOLD_PROTOCOL).catch(() => {})
+  }
+
+  /**
+   * Hands `packet` (at most 16 MiB) to the nodes nearest `recipient`; resolves with the peer
+   * ids of those that stored it (or had it already).
+   * @throws NODE_HOLD_FAILED (retryable) when none did.
+   */
+  async hold(recipient: string, id: string, packet: Uint8Array, signal?: AbortSignal): Promise<string[]> {
+    const candidates = await this.#nearest(peerIdFromString(recipient), [recipient], signal)
+    const results = await Promise.all(
+      candidates.slice(0, this.#options.replicas + 2).map(async (holder) => {
+        try {
+          const reply = await this.#request(
+            holder,
+            [{ type: 'store', recipient, id, ttlSeconds: this.#options.ttlSeconds, packet }],
+            signal,
+          )
+          return reply[0]?.type === 'stored' &&
+            (reply[0].result === 'stored' || reply[0].result === 'duplicate')
+            ? holder.toString()
+            : undefined
+        } catch (err) {
+          this.#deps.log.debug({ err, holder: holder.toString() }, 'a holder did not take the packet')
+          return undefined
+        }
+      }),
+    )
+    const holders = results.filter((h): h is string => h !== undefined).slice(0, this.#options.replicas)
+    if (holders.length === 0)
+      throw new BridgeError('NODE_HOLD_FAILED', `no node near ${recipient} would hold a message for it`, {
+        hint: 'the network may be too small or every holder is full; the delivery is retried',
+        retryable: true,
+        status: 503,
+      })
+    return holders
+  }
+
+  /** Asks the nodes nearest this one for held packets now; resolves with how many were taken. */
+  fetchNow(): Promise<number> {
+    if (this.#stopped || !this.#handler) return Promise.resolve(0)
+    this.#fetching ??= this.#fetchAll(this.#handler).finally(() => {
+      this.#fetching = undefined
+    })
+    return this.#fetching
+  }
+
+  async #fetchAll(handler: HeldPacketHandler): Promise<number> {
+    let taken = 0
+    try {
+      const self = this.#deps.host.peerId
+      const holders = await this.#nearest(self, [], AbortSignal.timeout(this.#options.timeoutMs))
+      // One holder after the other, each in the order it stored: a sender's messages come in order.
+      for (const holder of holders) taken += await this.#fetchFrom(holder, handler)
+      if (taken) this.#deps.log.info({ count: taken }, 'held messages fetched')
+    } catch (err) {
+      this.#deps.log.warn({ err }, 'fetching held messages failed')
+    }
+    return taken
+  }
+
+  async #fetchFrom(holder: PeerId, handler: HeldPacketHandler): Promise<number> {
+    let taken = 0
+    for (;;) {
+      const [batch] = await this.#request(holder, [{ type: 'fetch', limit: FETCH_PAGE, after: null }])
+      if (batch?.type !== 'batch' || batch.packets.length === 0) return taken
+      const done: string[] = []
+      let blocked = false
+      for (const p of batch.packets) {
+        try {
+          await handler(p.packet, holder.toString())
+          done.push(p.id)
+        } catch (err) {
+          if (err instanceof BridgeError && err.retryable) {
+            blocked = true
+            break
+          }
+          // A packet this node can never read: drop it at the holder too.
+          this.#deps.metrics.dropped(
+            HOLD_PROTOCOL,
+            err instanceof BridgeError ? err.code : 'HOLD_PACKET_FAILED',
+          )
+          this.#deps.log.warn({ holder: holder.toString(), id: p.id, err }, 'held packet dropped')
+          done.push(p.id)
+        }
+      }
+      if (done.length) await this.#request(holder, [{ type: 'ack', ids: done }])
+      taken += done.length
+      if (blocked || !batch.more) return taken
+    }
+  }
+
+  /** Peers nearest `key` in the DHT (connected peers when the DHT knows too few), never this node or `exclude`. */
+  async #nearest(key: PeerId, exclude: string[], signal?: AbortSignal): Promise<PeerId[]> {
+    const skip = new Set([this.#deps.host.peerId.toString(), ...exclude])
+    const found = new Map<string, PeerId>()
+    try {
+      for await (const event of this.#deps.host.services.dht.getClosestPeers(key.toMultihash().bytes, {
+        signal: signal ?? AbortSignal.timeout(this.#options.timeoutMs),
+      }))
+        if (event.name === 'FINAL_PEER' && !skip.has(event.peer.id.toString()))
+          found.set(event.peer.id.toString(), event.peer.id)
+    } catch (err) {
+      this.#deps.log.debug({ err }, 'DHT lookup of nearest peers failed')
+    }
+    for (const peer of this.#deps.host.getPeers())
+      if (!skip.has(peer.toString())) found.set(peer.toString(), peer)
+    return [...found.values()]
+  }
+
+  /** Writes `frames` on a new stream to `peer` and reads one answer per frame. */
+  async #request(peer: PeerId, frames: HoldFrame[], signal?: AbortSignal): Promise<HoldFrame[]> {
+    const s = signal ?? AbortSignal.timeout(this.#options.timeoutMs)
+    const stream = await this.#deps.host.dialProtocol(peer, HOLD_PROTOCOL, { signal: s })
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+      const answers: HoldFrame[] = []
+      for (const frame of frames) {
+        await lp.write(encodeHoldFrame(frame), { signal: s })
+        const answer = decodeHoldFrame((await lp.read({ signal: s })).subarray())
+        if (answer.type === 'error')
+          throw new BridgeError('NODE_HOLD_REFUSED', `${peer} refused: ${answer.code}: ${answer.message}`, {
+            retryable: true,
+          })
+        answers.push(answer)
+      }
+      await stream.close({ signal: s }).catch(() => {})
+      return answers
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+
+  /** The holder's side: answers store, fetch and ack frames until the stream ends. */
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+    const peer = connection.remotePeer.toString()
+    try {
+      for (;;) {
+        let bytes: Uint8Array
+        try {
+          bytes = (await lp.read({ signal: AbortSignal.timeout(this.#options.timeoutMs) })).subarray()
+        } catch {
+          break // the client closed its side, or went quiet
+        }
+        await lp.write(encodeHoldFrame(await this.#answer(decodeHoldFrame(bytes), peer)))
+      }
+      await stream.close().catch(() => {})
+    } catch (err) {
+      const reason = err instanceof BridgeError ? err.code : 'HOLD_STREAM_FAILED'
+      this.#deps.metrics.dropped(HOLD_PROTOCOL, reason)
+      this.#deps.log.warn(
+        { peer, reason },
+        `hold request dropped: ${err instanceof BridgeError ? err.shortMessage : reason}`,
+      )
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  async #answer(frame: HoldFrame, peer: string): Promise<HoldFrame> {
+    switch (frame.type) {
+      case 'store': {
+        if (frame.packet.length > Math.min(MAX_PACKET_BYTES, this.#options.maxBytesPerSender))
+          return { type: 'stored', id: frame.id, result: 'too-large' }
+        if (frame.recipient === this.#deps.host.peerId.toString())
+          return { type: 'error', code: 'HOLD_SELF', message: 'this node is the recipient: send it directly' }
+        const ttl = Math.min(frame.ttlSeconds, this.#options.ttlSeconds)
+        const result = await this.#deps.held.put(
+          {
+            id: frame.id,
+            recipient: frame.recipient,
+            sender: peer,
+            packet: frame.packet,
+            expiresAt: Date.now() + ttl * 1000,
+          },
+          { maxPerSender: this.#options.maxPerSender, maxBytesPerSender: this.#options.maxBytesPerSender },
+        )
+        if (result === 'quota') this.#deps.metrics.dropped(HOLD_PROTOCOL, 'HOLD_QUOTA')
+        return { type: 'stored', id: frame.id, result }
+      }
+      case 'fetch': {
+        // Only the recipient itself, as Noise authenticated it, gets its packets.
+        const page = await this.#deps.held.listFor(peer, {
+          limit: Math.min(frame.limit, FETCH_PAGE),
+          ...(frame.after ? { after: frame.after } : {}),
+        })
+        const packets: { id: string; sender: string; packet: Uint8Array }[] = []
+        let size = 0
+        for (const p of page.packets) {
+          size += p.size + 128
+          if (packets.length > 0 && size > MAX_FRAME_BYTES - 1024) break
+          packets.push({ id: p.id, sender: p.sender, packet: p.packet })
+        }
+        return { type: 'batch', packets, more: page.more || packets.length < page.packets.length }
+      }
+      case 'ack':
+        return { type: 'acked', count: await this.#deps.held.ack(peer, frame.ids) }
+      default:
+        return {
+          type: 'error',
+          code: 'HOLD_UNEXPECTED_FRAME',
+          message: `a holder does not take ${frame.type} frames`,
+        }
+    }
+  }
+}
