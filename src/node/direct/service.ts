@@ -13,8 +13,11 @@ import { type Assembled, MessageAssembler, sameBytes, tooLarge } from './assembl
 import { chunkPlaintexts } from './chunks.ts'
 import { decodeFrame, encodeFrame, type Frame, MAX_FRAME_BYTES, MID_BYTES } from './frames.ts'
 import { type Receipt, signReceipt, verifyReceipt } from './receipt.ts'
+import { OutboundSession } from './session.ts'
 
 export const DIRECT_PROTOCOL = '/mainframe/msg/1.0.0'
+/** An inbound stream with no message for this long is closed (the sender opens another). */
+const IDLE_MS = 60_000
 
 /** A direct message as the recipient's handler gets it. */
 export interface InboundDirect {
@@ -60,6 +63,7 @@ export interface DirectDeps {
 export class DirectMessages {
   readonly #deps: DirectDeps
   readonly #options: DirectOptions
+  readonly #sessions = new Map<string, Promise<OutboundSession>>()
 
   constructor(deps: DirectDeps, options: DirectOptions) {
     this.#deps = deps
@@ -78,6 +82,12 @@ export class DirectMessages {
   }
 
   async stop(): Promise<void> {
+    for (const session of this.#sessions.values())
+      session.then(
+        (s) => s.close(),
+        () => {},
+      )
+    this.#sessions.clear()
     await this.#deps.host.unhandle(DIRECT_PROTOCOL)
   }
 
@@ -99,23 +109,40 @@ export class DirectMessages {
       AbortSignal.timeout(this.#options.timeoutMs),
       ...(options.signal ? [options.signal] : []),
     ])
-    let stream: Stream
+    let reply: Frame
     try {
-      stream = await this.#deps.host.dialProtocol(peerIdFromString(peerId), DIRECT_PROTOCOL, { signal })
+      const session = await this.#session(peerId, signal)
+      reply = await session.exchange(frames, mid, signal)
     } catch (cause) {
+      if (cause instanceof BridgeError) throw cause
       throw unreachable(peerId, cause)
     }
-    try {
-      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-      for (const frame of frames) await lp.write(frame, { signal })
-      const reply = decodeFrame((await lp.read({ signal })).subarray())
-      await stream.close({ signal }).catch(() => stream.abort(new Error('closing')))
-      return this.#settle(peerId, mid, reply)
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      if (err instanceof BridgeError) throw err
-      throw unreachable(peerId, err)
-    }
+    return this.#settle(peerId, mid, reply)
+  }
+
+  /** The open session to `peerId`, or a new one (a new stream on the existing connection when there is one). */
+  #session(peerId: string, signal: AbortSignal): Promise<OutboundSession> {
+    const known = this.#sessions.get(peerId)
+    if (known)
+      return known.then(
+        (s) => (s.closed ? this.#openSession(peerId, signal) : s),
+        () => this.#openSession(peerId, signal),
+      )
+    return this.#openSession(peerId, signal)
+  }
+
+  #openSession(peerId: string, signal: AbortSignal): Promise<OutboundSession> {
+    const opening = this.#deps.host.dialProtocol(peerIdFromString(peerId), DIRECT_PROTOCOL, { signal }).then(
+      (stream) =>
+        new OutboundSession(stream, () => {
+          if (this.#sessions.get(peerId) === opening) this.#sessions.delete(peerId)
+        }),
+    )
+    this.#sessions.set(peerId, opening)
+    opening.catch(() => {
+      if (this.#sessions.get(peerId) === opening) this.#sessions.delete(peerId)
+    })
+    return opening
   }
 
   /**
@@ -208,42 +235,84 @@ export class DirectMessages {
     return receipt
   }
 
+  /**
+   * One inbound stream: messages one after the other, each answered (receipt or reject) once
+   * handed on, in order. It ends quietly when the sender closes it or it stays idle between
+   * messages; a bad frame or box resets it.
+   */
   async #receive(stream: Stream, connection: Connection, handler: InboundHandler): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-    const signal = AbortSignal.timeout(this.#options.timeoutMs)
-    const assembler = new MessageAssembler(this.#deps.identity, this.#options.maxMessageBytes)
-    let mid: Uint8Array | undefined
-    try {
-      let message: Assembled | undefined
-      while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
-      await this.#handOn(message, handler, connection.remotePeer.toString())
-      const deliveredAt = Date.now()
-      const signature = signReceipt(this.#deps.identity, message.mid, message.sender.publicKey, deliveredAt)
-      await lp.write(encodeFrame({ type: 'receipt', mid: message.mid, deliveredAt, signature }), { signal })
-      await stream.close({ signal }).catch(() => {})
-    } catch (err) {
-      mid = assembler.mid
-      const reason = dropReason(err)
-      this.#deps.metrics.dropped(DIRECT_PROTOCOL, reason)
-      this.#deps.log.warn(
-        {
-          peer: connection.remotePeer.toString(),
-          mid: mid ? toHex(mid) : undefined,
-          reason,
-          err: err instanceof BridgeError ? undefined : err,
-        },
-        `direct message dropped: ${err instanceof BridgeError ? err.shortMessage : reason}`,
-      )
-      if (mid && err instanceof BridgeError) {
-        const retryable = err.retryable
-        await lp
-          .write(encodeFrame({ type: 'reject', mid, code: err.code, message: err.shortMessage, retryable }), {
-            signal,
-          })
-          .catch(() => {})
+    const peer = connection.remotePeer.toString()
+    for (;;) {
+      let first: Uint8Array
+      try {
+        first = (await lp.read({ signal: AbortSignal.timeout(IDLE_MS) })).subarray()
+      } catch (err) {
+        // Between messages, an end or a quiet stream is normal; anything else is not.
+        const name = (err as { name?: string })?.name
+        if (name !== 'UnexpectedEOFError' && name !== 'TimeoutError' && name !== 'AbortError')
+          this.#drop(peer, undefined, err)
+        await stream.close().catch(() => stream.abort(new Error('idle')))
+        return
       }
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      const signal = AbortSignal.timeout(this.#options.timeoutMs)
+      const assembler = new MessageAssembler(this.#deps.identity, this.#options.maxMessageBytes)
+      try {
+        let message = assembler.add(decodeFrame(first))
+        while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
+        const done = message
+        const answer = await this.#handOn(done, handler, peer).then(
+          () => {
+            const deliveredAt = Date.now()
+            const signature = signReceipt(this.#deps.identity, done.mid, done.sender.publicKey, deliveredAt)
+            return encodeFrame({ type: 'receipt', mid: done.mid, deliveredAt, signature })
+          },
+          (err: unknown) => {
+            // The message is fine but could not be handed on (the pipeline is down): say so
+            // and keep the stream; the sender retries it later.
+            this.#drop(peer, done.mid, err)
+            if (!(err instanceof BridgeError)) throw err
+            return encodeFrame({
+              type: 'reject',
+              mid: done.mid,
+              code: err.code,
+              message: err.shortMessage,
+              retryable: err.retryable,
+            })
+          },
+        )
+        await lp.write(answer, { signal })
+      } catch (err) {
+        const mid = assembler.mid
+        this.#drop(peer, mid, err)
+        if (mid && err instanceof BridgeError)
+          await lp
+            .write(
+              encodeFrame({
+                type: 'reject',
+                mid,
+                code: err.code,
+                message: err.shortMessage,
+                retryable: err.retryable,
+              }),
+              {
+                signal,
+              },
+            )
+            .catch(() => {})
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        return
+      }
     }
+  }
+
+  #drop(peer: string, mid: Uint8Array | undefined, err: unknown): void {
+    const reason = dropReason(err)
+    this.#deps.metrics.dropped(DIRECT_PROTOCOL, reason)
+    this.#deps.log.warn(
+      { peer, mid: mid ? toHex(mid) : undefined, reason, err: err instanceof BridgeError ? undefined : err },
+      `direct message dropped: ${err instanceof BridgeError ? err.shortMessage : reason}`,
+    )
   }
 }
 

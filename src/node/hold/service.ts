@@ -46,6 +46,8 @@ export interface HoldDeps {
 export type HeldPacketHandler = (packet: Uint8Array, holder: string) => Promise<void>
 
 const FETCH_PAGE = 100
+/** How long a lookup of the nodes nearest a recipient is reused. */
+const HOLDERS_TTL_MS = 30_000
 
 /**
  * Packet holding on `/mainframe/hold/1.0.0` (docs/wire-hold.md). As a holder, a node keeps
@@ -62,6 +64,7 @@ export class PacketHolding {
   #fetching: Promise<number> | undefined
   #handler: HeldPacketHandler | undefined
   #stopped = false
+  readonly #holders = new Map<string, { at: number; peers: Promise<PeerId[]> | PeerId[] }>()
   readonly #onConnect = () => {
     void this.fetchNow()
   }
@@ -101,7 +104,7 @@ export class PacketHolding {
    * @throws NODE_HOLD_FAILED (retryable) when none did.
    */
   async hold(recipient: string, id: string, packet: Uint8Array, signal?: AbortSignal): Promise<string[]> {
-    const candidates = await this.#nearest(peerIdFromString(recipient), [recipient], signal)
+    const candidates = await this.#holdersFor(recipient, signal)
     const results = await Promise.all(
       candidates.slice(0, this.#options.replicas + 2).map(async (holder) => {
         try {
@@ -128,6 +131,22 @@ export class PacketHolding {
         status: 503,
       })
     return holders
+  }
+
+  /**
+   * The nodes nearest `recipient`, looked up in the DHT at most every HOLDERS_TTL_MS: a burst
+   * of messages to one offline peer costs one lookup, not one each.
+   */
+  async #holdersFor(recipient: string, signal?: AbortSignal): Promise<PeerId[]> {
+    const cached = this.#holders.get(recipient)
+    if (cached && Date.now() - cached.at < HOLDERS_TTL_MS) return cached.peers
+    const lookup = this.#nearest(peerIdFromString(recipient), [recipient], signal).then((peers) => ({
+      at: Date.now(),
+      peers,
+    }))
+    this.#holders.set(recipient, { at: Date.now(), peers: lookup.then((l) => l.peers) })
+    if (this.#holders.size > 10_000) this.#holders.delete(this.#holders.keys().next().value as string)
+    return (await lookup).peers
   }
 
   /** Asks the nodes nearest this one for held packets now; resolves with how many were taken. */
