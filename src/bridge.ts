@@ -11,6 +11,7 @@ import type { Config } from './config/schema.ts'
 import { BridgeError } from './core/errors.ts'
 import type { NodeIdentity } from './crypto/identity.ts'
 import type { Logger } from './log/logger.ts'
+import { GroupService } from './node/groups/service.ts'
 import { nodeMetrics } from './node/metrics.ts'
 import { type NodeOptions, startNode } from './node/node.ts'
 import { startPipeline } from './pipeline.ts'
@@ -57,6 +58,7 @@ export async function startBridge(
     const heartbeat = await startHeartbeat(store, me, log)
     cleanup.push(() => heartbeat.stop())
     const metrics = createMetrics()
+    const nodeCounters = nodeMetrics(metrics)
     const node =
       role === 'worker'
         ? undefined
@@ -64,11 +66,25 @@ export async function startBridge(
             dedupe: store.dedupe,
             held: store.held,
             log: log.child({ component: 'node' }),
-            metrics: nodeMetrics(metrics),
+            metrics: nodeCounters,
           })
+    let groups: GroupService | undefined
     if (node) {
       cleanup.push(() => node.stop())
       log.info({ addresses: node.addresses() }, 'node listening')
+      const service = new GroupService({
+        host: node.host,
+        identity,
+        groups: store.groups,
+        dedupe: store.dedupe,
+        send: (peer, payload, options) => node.sendOrHold(peer, payload, options),
+        log: log.child({ component: 'groups' }),
+        metrics: nodeCounters,
+      })
+      node.onGroupControl((message) => service.handleControl(message))
+      await service.start()
+      cleanup.push(() => service.stop())
+      groups = service
     }
     const pipeline = await startPipeline(
       config,
@@ -93,6 +109,7 @@ export async function startBridge(
         version: VERSION,
         ...(node ? { live: { addresses: () => node.addresses(), peers: () => node.peers() } } : {}),
       },
+      ...(groups ? { groups } : {}),
       metrics,
       readiness: [
         { name: 'store', check: () => store.ping() },

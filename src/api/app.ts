@@ -12,6 +12,7 @@ import { requireScope } from './auth.ts'
 import { errorResponse, notFound } from './errors.ts'
 import { httpMetrics } from './metrics.ts'
 import { type ClusterRoutesDeps, clusterRoutes } from './routes/cluster.ts'
+import { type GroupsApi, groupRoutes } from './routes/groups.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { linkRoutes } from './routes/links.ts'
 import { messageRoutes } from './routes/messages.ts'
@@ -38,6 +39,8 @@ export interface ApiDeps {
   readonly cluster?: Omit<ClusterRoutesDeps, 'queueCounts'>
   readonly pipeline?: PipelineApi
   readonly node: NodeInfo
+  /** The node's groups, in processes that hold a node (roles all and node). */
+  readonly groups?: GroupsApi
   readonly metrics: Registry
   readonly readiness: readonly ReadinessCheck[]
   readonly log: Logger
@@ -96,6 +99,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
   }
 
+  if (deps.groups) app.route('/', groupRoutes(deps.groups, read, requireScope(deps.tokens, 'admin')))
   app.route('/', metricsRoutes(deps.metrics, read))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

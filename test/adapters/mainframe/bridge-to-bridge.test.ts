@@ -103,4 +103,34 @@ describe('bridge to bridge over Mainframe (two real processes)', () => {
     }
     expect(origin.message.origin.sender).toBe(`mf:${a.peerId}`)
   })
+
+  test('a group made on A through the API: B, added as a member, sees it with the same epoch', async () => {
+    const created = await api(a, '/v1/groups', { method: 'POST', body: '{}' })
+    expect(created.status).toBe(201)
+    const group = (await created.json()) as { id: string; epoch: number; members: string[] }
+    expect(group.members).toEqual([a.peerId])
+    const added = await api(a, `/v1/groups/${group.id}/members`, {
+      method: 'POST',
+      body: JSON.stringify({ peerId: b.peerId }),
+    })
+    expect(added.status).toBe(202)
+    const { epoch } = (await added.json()) as { epoch: number }
+    const seen = await until(
+      async () => {
+        const list = (await (await api(b, '/v1/groups')).json()) as {
+          groups: { id: string; epoch: number; role: string; members: string[] }[]
+        }
+        return list.groups.find((g) => g.id === group.id)
+      },
+      15_000,
+      'B joins the group',
+    )
+    expect(seen).toMatchObject({ epoch, role: 'member' })
+    expect(seen.members).toEqual([a.peerId, b.peerId])
+    const notOrderer = await api(b, `/v1/groups/${group.id}/members`, {
+      method: 'POST',
+      body: JSON.stringify({ peerId: a.peerId }),
+    })
+    expect(notOrderer.status).toBe(409)
+  })
 })
