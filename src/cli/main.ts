@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { VERSION } from '../version.ts'
 import { initCommand } from './commands/init.ts'
 import { keysCommand } from './commands/keys.ts'
+import { nodeCommand } from './commands/node.ts'
 import { sendCommand } from './commands/send.ts'
 import { startCommand } from './commands/start.ts'
 import { statusCommand } from './commands/status.ts'
@@ -20,6 +21,7 @@ startCommand(program)
 keysCommand(program)
 sendCommand(program)
 statusCommand(program)
+nodeCommand(program)
 for (const command of program.commands) command.exitOverride()
 for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride()
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
-import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
+import { type BridgeProcess, runCli, startCli } from '../../helpers/cli.ts'
 import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
 
 // Two whole bridges, each a real process with its own node, store and queue. A message
@@ -132,5 +132,13 @@ describe('bridge to bridge over Mainframe (two real processes)', () => {
       body: JSON.stringify({ peerId: a.peerId }),
     })
     expect(notOrderer.status).toBe(409)
+
+    const cli = (what: string) => runCli(['node', what, '--url', a.bridge.url, '--token', a.token])
+    const peers = await cli('peers')
+    expect(peers.code).toBe(0)
+    expect(peers.stdout).toContain(b.peerId)
+    const groups = await cli('groups')
+    expect(groups.code).toBe(0)
+    expect(groups.stdout).toContain(`${group.id}  epoch ${epoch}  orderer  2 members`)
   })
 })
