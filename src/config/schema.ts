@@ -56,7 +56,12 @@ export const configSchema = z
           .object({
             enabled: z.boolean().default(true),
             replicas: z.number().int().min(1).max(20).default(3),
-            ttl_s: z.number().int().min(60).max(90 * 24 * 3600).default(7 * 24 * 3600),
+            ttl_s: z
+              .number()
+              .int()
+              .min(60)
+              .max(90 * 24 * 3600)
+              .default(7 * 24 * 3600),
             max_per_sender: z.number().int().min(1).max(1_000_000).default(1000),
             max_bytes_per_sender: z
               .number()

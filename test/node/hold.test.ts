@@ -7,7 +7,6 @@ import { type NodeProcess, startNodeProcess } from '../helpers/node-process.ts'
 
 // Five real node processes: a bootstrap node, the sender A, two more, and the recipient E.
 let nodes: NodeProcess[] = []
-const dirs = new Map<NodeProcess, string>()
 beforeAll(async () => {
   const boot = await startNodeProcess()
   const rest = await Promise.all(
