@@ -18,6 +18,8 @@ import { OutboundSession } from './session.ts'
 export const DIRECT_PROTOCOL = '/mainframe/msg/1.0.0'
 /** An inbound stream with no message for this long is closed (the sender opens another). */
 const IDLE_MS = 60_000
+/** Messages read and opened ahead of the one being handed on, at most. */
+const MAX_UNANSWERED = 64
 
 /** A direct message as the recipient's handler gets it. */
 export interface InboundDirect {
@@ -243,6 +245,8 @@ export class DirectMessages {
   async #receive(stream: Stream, connection: Connection, handler: InboundHandler): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
     const peer = connection.remotePeer.toString()
+    let answering = Promise.resolve()
+    let inFlight = 0
     for (;;) {
       let first: Uint8Array
       try {
@@ -252,6 +256,7 @@ export class DirectMessages {
         const name = (err as { name?: string })?.name
         if (name !== 'UnexpectedEOFError' && name !== 'TimeoutError' && name !== 'AbortError')
           this.#drop(peer, undefined, err)
+        await answering
         await stream.close().catch(() => stream.abort(new Error('idle')))
         return
       }
@@ -260,29 +265,21 @@ export class DirectMessages {
       try {
         let message = assembler.add(decodeFrame(first))
         while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
+        // Hand on and answer in order, while the next messages are read and opened.
         const done = message
-        const answer = await this.#handOn(done, handler, peer).then(
-          () => {
-            const deliveredAt = Date.now()
-            const signature = signReceipt(this.#deps.identity, done.mid, done.sender.publicKey, deliveredAt)
-            return encodeFrame({ type: 'receipt', mid: done.mid, deliveredAt, signature })
-          },
-          (err: unknown) => {
-            // The message is fine but could not be handed on (the pipeline is down): say so
-            // and keep the stream; the sender retries it later.
+        inFlight++
+        answering = answering
+          .then(() => this.#answer(done, handler, peer, lp))
+          .catch((err: unknown) => {
             this.#drop(peer, done.mid, err)
-            if (!(err instanceof BridgeError)) throw err
-            return encodeFrame({
-              type: 'reject',
-              mid: done.mid,
-              code: err.code,
-              message: err.shortMessage,
-              retryable: err.retryable,
-            })
-          },
-        )
-        await lp.write(answer, { signal })
+            stream.abort(err instanceof Error ? err : new Error(String(err)))
+          })
+          .finally(() => {
+            inFlight--
+          })
+        if (inFlight >= MAX_UNANSWERED) await answering
       } catch (err) {
+        await answering
         const mid = assembler.mid
         this.#drop(peer, mid, err)
         if (mid && err instanceof BridgeError)
@@ -304,6 +301,35 @@ export class DirectMessages {
         return
       }
     }
+  }
+
+  /** Hands one message on and writes its receipt, or a reject when it could not be handed on. */
+  async #answer(
+    message: Assembled,
+    handler: InboundHandler,
+    peer: string,
+    lp: { write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void> },
+  ): Promise<void> {
+    let answer: Uint8Array
+    try {
+      await this.#handOn(message, handler, peer)
+      const deliveredAt = Date.now()
+      const signature = signReceipt(this.#deps.identity, message.mid, message.sender.publicKey, deliveredAt)
+      answer = encodeFrame({ type: 'receipt', mid: message.mid, deliveredAt, signature })
+    } catch (err) {
+      // The message is fine but could not be handed on (the pipeline is down): say so and
+      // keep the stream; the sender retries it later.
+      if (!(err instanceof BridgeError)) throw err
+      this.#drop(peer, message.mid, err)
+      answer = encodeFrame({
+        type: 'reject',
+        mid: message.mid,
+        code: err.code,
+        message: err.shortMessage,
+        retryable: err.retryable,
+      })
+    }
+    await lp.write(answer, { signal: AbortSignal.timeout(this.#options.timeoutMs) })
   }
 
   #drop(peer: string, mid: Uint8Array | undefined, err: unknown): void {
