@@ -95,6 +95,7 @@ export async function startBridge(
       me.id,
       role,
       node,
+      groups,
     )
     cleanup.push(() => pipeline.stop())
     const api = createApi({

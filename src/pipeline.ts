@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Registry } from 'prom-client'
-import { mainframe } from '../adapters/mainframe/index.ts'
+import { type GroupsPort, mainframe } from '../adapters/mainframe/index.ts'
 import { webhook } from '../adapters/webhook/index.ts'
 import type { Adapter } from './adapter.ts'
 import type { PipelineApi } from './api/app.ts'
@@ -37,6 +37,7 @@ export async function startPipeline(
   processId: string,
   role: ProcessRole,
   node: MainframeNode | undefined,
+  groups?: GroupsPort,
 ): Promise<Pipeline> {
   const queue = await openQueue(
     config.queue.driver === 'bullmq'
@@ -50,11 +51,14 @@ export async function startPipeline(
   if (node)
     adapters.set(
       'mainframe',
-      mainframe({
-        peerId: node.identity.peerId,
-        send: (peerId, payload, options) => node.sendOrHold(peerId, payload, options),
-        onDirect: (handler) => node.onDirect(handler),
-      })({ ...components, log: log.child({ adapter: 'mainframe' }) }),
+      mainframe(
+        {
+          peerId: node.identity.peerId,
+          send: (peerId, payload, options) => node.sendOrHold(peerId, payload, options),
+          onDirect: (handler) => node.onDirect(handler),
+        },
+        groups,
+      )({ ...components, log: log.child({ adapter: 'mainframe' }) }),
     )
   if (role !== 'node' && config.adapters.webhook.enabled) {
     const factory = webhook({

@@ -30,17 +30,32 @@ export interface NodePort {
   ): void
 }
 
+/** A node's groups, as the adapter uses them (src/node/groups/service.ts). */
+export interface GroupsPort {
+  /** Encrypts once for the group and publishes; members offline get it held. */
+  publish(groupId: string, plaintext: Uint8Array): Promise<unknown>
+  /** Where decrypted group messages go; the adapter sets it at start. */
+  onMessage(
+    handler:
+      | ((message: { groupId: string; from: string; plaintext: Uint8Array }) => Promise<void>)
+      | undefined,
+  ): void
+}
+
 const PEER_ID = /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/
+const GROUP = /^group:([0-9a-f]{64})$/
 
 /**
  * The Mainframe network as an adapter: a link endpoint `{ network: 'mainframe', address:
- * <peer id> }` is a direct conversation with that node. Deliver seals the message to the peer
+ * <peer id> }` is a direct conversation with that node, `group:<group id>` a group this node
+ * is a member of (published once, encrypted for the group; received as conversation
+ * `mainframe/group:<id>` with the member's peer id as sender). Deliver seals the message to the peer
  * (the node does) and waits for its signed receipt; a direct message from a peer enters the
  * pipeline as a message of conversation `mainframe/<its peer id>`, and its receipt goes back
  * only once the pipeline has persisted it.
  */
 export const mainframe =
-  (node: NodePort): AdapterFactory =>
+  (node: NodePort, groups?: GroupsPort): AdapterFactory =>
   (components: AdapterComponents): Adapter => {
     const capabilities: Capabilities = {
       kinds: new Set(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction', 'chain-event']),
@@ -59,14 +74,37 @@ export const mainframe =
           const result = await ctx.ingest(msg)
           log.debug({ id: result.id, duplicate: result.duplicate, from }, 'mainframe message ingested')
         })
+        groups?.onMessage(async ({ groupId, from, plaintext }) => {
+          const inner = decodePayload(plaintext)
+          // The sender's own message id keeps a group message's id stable, however it came.
+          const nativeId = `${groupId}/${inner.id}`
+          const msg = {
+            ...inner,
+            id: messageId('mainframe', nativeId),
+            origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
+            conversation: { network: 'mainframe', id: `group:${groupId}` },
+          } as BridgeMessage
+          await ctx.ingest(msg)
+        })
       },
       async deliver(msg, target, signal) {
+        const group = GROUP.exec(target.address)
+        if (group) {
+          if (!groups)
+            throw new BridgeError('MAINFRAME_GROUPS_OFF', 'this process runs no group service', {
+              hint: 'group endpoints are delivered by processes of role all or node',
+              retryable: true,
+              status: 503,
+            })
+          await groups.publish(group[1] as string, encodePayload(msg))
+          return { nativeId: `group:${group[1]}`, deliveredAt: Date.now() }
+        }
         if (!PEER_ID.test(target.address))
           throw new BridgeError(
             'MAINFRAME_TARGET_INVALID',
             `"${target.address.slice(0, 80)}" is not a peer id`,
             {
-              hint: 'a mainframe endpoint address is the peer id of a node (12D3KooW…)',
+              hint: 'a mainframe endpoint address is the peer id of a node (12D3KooW…) or group:<group id>',
               status: 400,
             },
           )
@@ -87,6 +125,7 @@ export const mainframe =
       },
       async stop() {
         node.onDirect(undefined)
+        groups?.onMessage(undefined)
       },
     }
   }

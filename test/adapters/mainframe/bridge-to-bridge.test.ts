@@ -140,5 +140,48 @@ describe('bridge to bridge over Mainframe (two real processes)', () => {
     const groups = await cli('groups')
     expect(groups.code).toBe(0)
     expect(groups.stdout).toContain(`${group.id}  epoch ${epoch}  orderer  2 members`)
+
+    // The group as a link endpoint: A's feed goes into the group, B takes it out to its receiver.
+    const link = (side: typeof a, endpoints: unknown[]) =>
+      api(side, '/v1/links', { method: 'POST', body: JSON.stringify({ name: 'group', endpoints }) })
+    const groupEndpoint = (direction: string) => ({
+      network: 'mainframe',
+      address: `group:${group.id}`,
+      direction,
+      options: {},
+    })
+    expect(
+      (
+        await link(a, [
+          { network: 'webhook', address: 'group-feed', direction: 'out', options: { secret: SECRET } },
+          groupEndpoint('in'),
+        ])
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await link(b, [
+          groupEndpoint('out'),
+          { network: 'webhook', address: receiver.url, direction: 'in', options: { secret: SECRET } },
+        ])
+      ).status,
+    ).toBe(201)
+    const before = receiver.received.size
+    const sent = await api(a, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'group-feed' },
+        body: { text: 'to the group' },
+      }),
+    })
+    expect(sent.status).toBe(202)
+    await receiver.waitFor(before + 1, 20_000)
+    const arrived = [...receiver.received.values()].find((m) => m.body.text === 'to the group')
+    expect(arrived).toBeDefined()
+    const there = (await (await api(b, `/v1/messages/${arrived?.id}`)).json()) as {
+      message: { origin: { sender: string }; conversation: { id: string } }
+    }
+    expect(there.message.origin.sender).toBe(`mf:${a.peerId}`)
+    expect(there.message.conversation.id).toBe(`group:${group.id}`)
   })
 })
