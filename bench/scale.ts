@@ -1,7 +1,10 @@
 /**
  * bench:scale — pipeline messages/s with 3 worker processes as a ratio to 1, on the same
  * Redis (BullMQ) and PostgreSQL (store), in the same run; per-process CPU shows the limit.
- * Messages enter through the processes' APIs and go to a minimal local webhook receiver.
+ * Messages enter through the processes' APIs and go to a minimal local webhook receiver, spread
+ * over CONVERSATIONS bridged conversations as a bridge's traffic is (deliveries to one target
+ * keep one conversation's order, so a single conversation is one sequence whatever the
+ * number of processes).
  * Last line: `scale: ratio <x> (target >= 1.5)`.
  */
 import { readFileSync } from 'node:fs'
@@ -14,6 +17,7 @@ import { startReceiver } from '../test/helpers/webhook-receiver.ts'
 
 const N = Number(process.env.BENCH_MESSAGES ?? 4000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 16)
 const SECRET = 'bench-scale-secret-0123456789abcdef'
 const TICKS = 100 // USER_HZ on Linux
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -45,11 +49,12 @@ async function run(
     'content-type': 'application/json',
   }))
   try {
-    await fetch(`${bridges[0]?.url}/v1/links`, {
-      method: 'POST',
-      headers: headers[0],
-      body: JSON.stringify(feedLink(receiver.url, SECRET, {}, prefix)),
-    })
+    for (let c = 0; c < CONVERSATIONS; c++)
+      await fetch(`${bridges[0]?.url}/v1/links`, {
+        method: 'POST',
+        headers: headers[0],
+        body: JSON.stringify(feedLink(receiver.url, SECRET, {}, `${prefix}-c${c}`)),
+      })
     const cpuBefore = bridges.map((b) => cpuSeconds(b.child.pid as number))
     const start = performance.now()
     let next = 0
@@ -59,7 +64,7 @@ async function run(
           const i = next++
           const b = i % bridges.length
           const body = JSON.stringify({
-            conversation: { network: 'webhook', id: prefix },
+            conversation: { network: 'webhook', id: `${prefix}-c${i % CONVERSATIONS}` },
             body: { text: `m${i}` },
             idempotencyKey: `${prefix}-${i}`,
           })
@@ -87,7 +92,7 @@ async function run(
 const [redis, postgres] = await Promise.all([startRedis(), startPostgres()])
 try {
   console.log(
-    `scale: node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0]?.toFixed(2)}; ${N} messages × ${ROUNDS} rounds, BullMQ + PostgreSQL, medians`,
+    `scale: node ${process.version}, ${availableParallelism()} CPUs, load ${loadavg()[0]?.toFixed(2)}; ${N} messages in ${CONVERSATIONS} conversations × ${ROUNDS} rounds, BullMQ + PostgreSQL, medians`,
   )
   const ratios: number[] = []
   const one: number[] = []

@@ -84,7 +84,9 @@ export const mainframe =
             origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
             conversation: { network: 'mainframe', id: `group:${groupId}` },
           } as BridgeMessage
-          await ctx.ingest(msg)
+          // A group message cannot be fetched again once decrypted (the ratchet moved on):
+          // a store or queue hiccup is waited out here rather than losing it.
+          await ingestPatiently(() => ctx.ingest(msg), ctx.signal)
         })
       },
       async deliver(msg, target, signal) {
@@ -136,5 +138,18 @@ function inbound(nativeId: string, from: string): Pick<BridgeMessage, 'id' | 'or
     id: messageId('mainframe', nativeId),
     origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
     conversation: { network: 'mainframe', id: from },
+  }
+}
+
+/** Retries a retryable ingest failure with backoff (1 s doubling, about a minute in all). */
+async function ingestPatiently(ingest: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ingest()
+      return
+    } catch (err) {
+      if (!(err instanceof BridgeError && err.retryable) || attempt >= 6 || signal.aborted) throw err
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)))
+    }
   }
 }

@@ -46,7 +46,7 @@ export async function post(
       retryable: true,
     })
   }
-  await res.body?.cancel().catch(() => {})
+  await drain(res)
   if (res.ok) {
     const nativeId = res.headers.get('x-delivery-id')
     return { deliveredAt: Date.now(), ...(nativeId ? { nativeId } : {}) }
@@ -62,4 +62,18 @@ export async function post(
       retryable,
     },
   )
+}
+
+/** Bodies up to this size are read to the end, so the connection goes back to the pool. */
+const DRAIN_LIMIT = 64 * 1024
+
+/**
+ * Reads a small answer to its end (the receiver's body is not used): cancelling it instead
+ * costs an abort error each time and, now and then, the kept-alive connection. A large or
+ * unsized body is cancelled rather than read.
+ */
+async function drain(res: Response): Promise<void> {
+  const size = Number(res.headers.get('content-length') ?? Number.NaN)
+  if (Number.isFinite(size) && size <= DRAIN_LIMIT) await res.arrayBuffer().catch(() => {})
+  else await res.body?.cancel().catch(() => {})
 }
