@@ -68,12 +68,25 @@ export async function post(
 const DRAIN_LIMIT = 64 * 1024
 
 /**
- * Reads a small answer to its end (the receiver's body is not used): cancelling it instead
- * costs an abort error each time and, now and then, the kept-alive connection. A large or
- * unsized body is cancelled rather than read.
+ * Reads the answer to its end when it is small (the body is not used), so the kept-alive
+ * connection goes back to the pool; cancelling it instead costs an abort error each time,
+ * and now and then the connection. Past DRAIN_LIMIT bytes the rest is cancelled.
  */
 async function drain(res: Response): Promise<void> {
-  const size = Number(res.headers.get('content-length') ?? Number.NaN)
-  if (Number.isFinite(size) && size <= DRAIN_LIMIT) await res.arrayBuffer().catch(() => {})
-  else await res.body?.cancel().catch(() => {})
+  const reader = res.body?.getReader()
+  if (!reader) return
+  try {
+    let read = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      read += value.byteLength
+      if (read > DRAIN_LIMIT) {
+        await reader.cancel()
+        return
+      }
+    }
+  } catch {
+    // The delivery's outcome is the status; a broken body after it changes nothing.
+  }
 }

@@ -67,7 +67,8 @@ export async function startReceiver(secret: string, host = '127.0.0.1'): Promise
   const up = () =>
     new Promise<void>((resolve, reject) => {
       const next = createServer(handle)
-      next.keepAliveTimeout = 1000
+      // Node's default; a shorter one makes clients drop the connection after every answer.
+      next.keepAliveTimeout = 5000
       next.once('error', reject)
       next.listen(port, host, () => {
         port = (next.address() as AddressInfo).port
