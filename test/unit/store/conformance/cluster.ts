@@ -33,9 +33,10 @@ export function clusterConformance(ctx: ConformanceContext): void {
   test('after expiry another holder takes it with the next token, and the old token is fenced', async () => {
     const store = await ctx.open()
     const name = unique('expiry')
-    const a = await store.leases.acquire(name, 'proc-a', 50)
+    // Long enough that the first check is in time on a loaded machine (50 ms was not, in CI).
+    const a = await store.leases.acquire(name, 'proc-a', 600)
     await store.leases.check(name, a!.token)
-    await sleep(80)
+    await sleep(700)
     await rejectsWith(store.leases.check(name, a!.token), 'STORE_FENCED')
     const b = await store.leases.acquire(name, 'proc-b', 10_000)
     expect(b).toMatchObject({ holder: 'proc-b', token: 2 })
