@@ -3,10 +3,12 @@
  * handed on and receipted (signed), against the same libp2p stream carrying the same bytes
  * unsealed with a plain acknowledgement per message, in the same run. Both use one stream
  * with many messages in flight, both nodes in this process.
- * Then: RSS of an idle node, and after it holds 10,000 messages for an offline peer.
+ * Then: RSS of an idle node in its own process, and after it holds 10,000 messages for an
+ * offline peer.
  * Last line: `node: ratio <x> (target >= 0.5)`.
  */
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
@@ -15,6 +17,8 @@ import { createLogger } from '../src/log/logger.ts'
 import { noNodeMetrics } from '../src/node/metrics.ts'
 import { type MainframeNode, startNode } from '../src/node/node.ts'
 import { openSqliteStore } from '../src/store/sqlite/index.ts'
+import { until } from '../test/helpers/bridge.ts'
+import { startNodeProcess } from '../test/helpers/node-process.ts'
 
 const N = Number(process.env.BENCH_MESSAGES ?? 3000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -23,6 +27,9 @@ const HELD = Number(process.env.BENCH_HELD ?? 10_000)
 const log = createLogger({ level: 'silent' })
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`
+/** Resident set of another process, from /proc. */
+const rssOf = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024
 
 type BenchNode = MainframeNode & { got: { n: number } }
 
@@ -131,12 +138,12 @@ for (let r = 0; r < ROUNDS; r++) {
   )
 }
 
-const idle = await node()
-await new Promise((r) => setTimeout(r, 1000))
-const before = process.memoryUsage().rss
-// Hold HELD messages for a peer that is not there: `holder` takes them from `sender`.
-const holder = await node([idle.addresses()[0] as string])
-const sender = await node([holder.addresses()[0] as string])
+// RSS of one node in its own process: idle, then holding HELD messages for a peer that is not there.
+const holder = await startNodeProcess({ holdMaxPerSender: HELD * 2 })
+await new Promise((r) => setTimeout(r, 2000))
+const idleRss = rssOf(holder.pid)
+const sender = await node([holder.address])
+await until(async () => (sender.peers().length ? true : undefined), 10_000, 'connected to the holder')
 const absent = generateIdentity().peerId
 const t = performance.now()
 let next = 0
@@ -149,11 +156,12 @@ await Promise.all(
   }),
 )
 const heldSeconds = (performance.now() - t) / 1000
+const held = await holder.call<{ packets: number; bytes: number }>('heldStats')
+const heldRss = rssOf(holder.pid)
+await holder.stop()
+console.log(`idle: one node in its own process, RSS ${mib(idleRss)}`)
 console.log(
-  `idle: RSS ${mib(before)} for this process with 3 idle nodes (${mib(before / 3)} each, upper bound)`,
-)
-console.log(
-  `held: ${HELD} messages held for an offline peer in ${heldSeconds.toFixed(1)} s (${(HELD / heldSeconds).toFixed(0)}/s); RSS ${mib(process.memoryUsage().rss)} (${mib(process.memoryUsage().rss - before)} above idle)`,
+  `held: ${held.packets} messages (${mib(held.bytes)}) held for an offline peer in ${heldSeconds.toFixed(1)} s (${(HELD / heldSeconds).toFixed(0)}/s); the holder's RSS ${mib(heldRss)} (${mib(heldRss - idleRss)} above idle)`,
 )
 console.log(
   `raw stream: ${median(raws).toFixed(0)} msg/s; sealed, handed on, receipted: ${median(ours).toFixed(0)} msg/s`,

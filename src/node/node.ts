@@ -41,6 +41,8 @@ export interface PeerInfo {
 
 /** How long a received message id is remembered, so held copies fetched later are dropped. */
 const SEEN_TTL_MS = 30 * 24 * 3600_000
+/** How long a peer that could not be reached is held for rather than dialled again. */
+const UNREACHABLE_MS = 10_000
 
 /**
  * A running Mainframe node: the libp2p host and the protocols on it. Start it with
@@ -126,6 +128,8 @@ export async function startNode(
       )
     : undefined
   await holding?.start((packet, holder) => direct.acceptHeld(unpackFrames(packet), dispatch, holder))
+  const unreachable = new Map<string, number>()
+  host.addEventListener('peer:connect', (event) => unreachable.delete(event.detail.toString()))
   let stopping: Promise<void> | undefined
   return {
     identity,
@@ -134,18 +138,22 @@ export async function startNode(
     peers: () => peersOf(host),
     send: (peerId, payload, sendOptions) => direct.send(peerId, payload, sendOptions),
     async sendOrHold(peerId, payload, sendOptions) {
-      try {
-        return { kind: 'delivered', receipt: await direct.send(peerId, payload, sendOptions) }
-      } catch (err) {
-        if (!holding || !(err instanceof BridgeError) || err.code !== 'NODE_PEER_UNREACHABLE') throw err
-        const packet = packFrames(direct.envelopes(peerId, payload, sendOptions.mid))
-        const holders = await holding.hold(peerId, toHex(sendOptions.mid), packet, sendOptions.signal)
-        deps.log.info(
-          { peer: peerId, mid: toHex(sendOptions.mid), holders },
-          'peer unreachable: message held',
-        )
-        return { kind: 'held', mid: sendOptions.mid, holders, at: Date.now() }
+      if (!holding) return { kind: 'delivered', receipt: await direct.send(peerId, payload, sendOptions) }
+      // A peer found unreachable moments ago is not dialled again for each message of a
+      // burst: they go to its holders, and it fetches them when it is back.
+      if ((unreachable.get(peerId) ?? 0) < Date.now()) {
+        try {
+          return { kind: 'delivered', receipt: await direct.send(peerId, payload, sendOptions) }
+        } catch (err) {
+          if (!(err instanceof BridgeError) || err.code !== 'NODE_PEER_UNREACHABLE') throw err
+          unreachable.set(peerId, Date.now() + UNREACHABLE_MS)
+          if (unreachable.size > 10_000) unreachable.delete(unreachable.keys().next().value as string)
+        }
       }
+      const packet = packFrames(direct.envelopes(peerId, payload, sendOptions.mid))
+      const holders = await holding.hold(peerId, toHex(sendOptions.mid), packet, sendOptions.signal)
+      deps.log.info({ peer: peerId, mid: toHex(sendOptions.mid), holders }, 'peer unreachable: message held')
+      return { kind: 'held', mid: sendOptions.mid, holders, at: Date.now() }
     },
     fetchHeld: () => holding?.fetchNow() ?? Promise.resolve(0),
     onDirect: (handler) => {

@@ -17,6 +17,7 @@ interface Spec {
   seedHex: string
   port: number
   bootstrap: string[]
+  holdMaxPerSender: number
 }
 
 const fromHex = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'))
@@ -37,7 +38,7 @@ const node = await startNode(
     hold: {
       replicas: 3,
       ttlSeconds: 3600,
-      maxPerSender: 1000,
+      maxPerSender: spec.holdMaxPerSender,
       maxBytesPerSender: 64 << 20,
       fetchIntervalMs: 2000,
     },

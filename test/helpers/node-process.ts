@@ -17,6 +17,7 @@ export interface DirectEvent {
 /** A Mainframe node in a child process (test/helpers/node-child.ts), driven over IPC. */
 export interface NodeProcess {
   readonly peerId: string
+  readonly pid: number
   /** Its TCP multiaddr with /p2p/<peer id>, to bootstrap from. */
   readonly address: string
   /** Direct messages it handed on, in arrival order. */
@@ -38,6 +39,8 @@ export interface NodeSpec {
   seedHex?: string
   port?: number
   bootstrap?: string[]
+  /** Packets one sender may have held on this node for one recipient (default 1000). */
+  holdMaxPerSender?: number
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -56,6 +59,7 @@ export async function startNodeProcess(spec: NodeSpec = {}, timeoutMs = 20_000):
     seedHex: spec.seedHex ?? randomBytes(32).toString('hex'),
     port: spec.port ?? (await freePort()),
     bootstrap: spec.bootstrap ?? [],
+    holdMaxPerSender: spec.holdMaxPerSender ?? 1000,
   }
   const child: ChildProcess = fork(CHILD, [], {
     execPath: process.execPath,
@@ -98,6 +102,7 @@ export async function startNodeProcess(spec: NodeSpec = {}, timeoutMs = 20_000):
   })
   return {
     peerId: info.peerId,
+    pid: child.pid as number,
     address: info.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws')) as string,
     received,
     call: <T>(op: string, args: Record<string, string> = {}) =>
