@@ -115,6 +115,17 @@ export async function startBridge(
       readiness: [
         { name: 'store', check: () => store.ping() },
         { name: 'queue', check: async () => void (await pipeline.api.queue.counts('deliver')) },
+        ...(node
+          ? [
+              {
+                name: 'node',
+                check: async () => {
+                  if (node.host.status !== 'started')
+                    throw new BridgeError('NODE_NOT_RUNNING', `the libp2p host is ${node.host.status}`)
+                },
+              },
+            ]
+          : []),
       ],
       log,
       maxBodyBytes: config.api.max_body_bytes,

@@ -47,6 +47,10 @@ describe('roles and the cluster view (real processes)', () => {
         running: boolean
       }
       expect(peers.running).toBe(true)
+      const ready = (await (await fetch(`${bridge.url}/readyz`)).json()) as {
+        checks: Record<string, { ok: boolean }>
+      }
+      expect(ready.checks.node?.ok).toBe(true)
       const node = (await (await fetch(`${bridge.url}/v1/node`, { headers })).json()) as {
         addresses: string[]
       }
