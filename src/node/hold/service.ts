@@ -1,4 +1,4 @@
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { BridgeError } from '../../core/errors.ts'
@@ -7,36 +7,11 @@ import type { Logger } from '../../log/logger.ts'
 import type { HeldRepo } from '../../store/port.ts'
 import type { Host } from '../host.ts'
 import type { NodeMetrics } from '../metrics.ts'
-import {
-  decodeHoldFrame,
-  encodeHoldFrame,
-  HOLD_PROTOCOL,
-  type HoldFrame,
-  MAX_FRAME_BYTES,
-  MAX_PACKET_BYTES,
-} from './frames.ts'
+import { decodeHoldFrame, encodeHoldFrame, HOLD_PROTOCOL, type HoldFrame, MAX_FRAME_BYTES } from './frames.ts'
+import { serveHold } from './holder.ts'
+import { FETCH_PAGE, type HoldDeps, type HoldOptions } from './options.ts'
 
-/** Settings of packet holding (config `node.hold`). */
-export interface HoldOptions {
-  /** How many nodes nearest the recipient hold each packet (k). */
-  readonly replicas: number
-  /** Longest time a holder keeps a packet; a sender may ask for less. */
-  readonly ttlSeconds: number
-  /** Per (recipient, sender) quotas on this node as a holder. */
-  readonly maxPerSender: number
-  readonly maxBytesPerSender: number
-  /** How often a node asks its holders for packets (and a holder drops expired ones). */
-  readonly fetchIntervalMs: number
-  readonly timeoutMs: number
-}
-
-export interface HoldDeps {
-  readonly host: Host
-  readonly identity: NodeIdentity
-  readonly held: HeldRepo
-  readonly log: Logger
-  readonly metrics: NodeMetrics
-}
+export type { HoldDeps, HoldOptions } from './options.ts'
 
 /**
  * Takes one fetched packet (sealed envelopes) and hands its message on; resolves once it is
@@ -45,7 +20,6 @@ export interface HoldDeps {
  */
 export type HeldPacketHandler = (packet: Uint8Array, holder: string) => Promise<void>
 
-const FETCH_PAGE = 100
 /** How long a lookup of the nodes nearest a recipient is reused. */
 const HOLDERS_TTL_MS = 30_000
 
@@ -76,9 +50,13 @@ export class PacketHolding {
 
   async start(handler: HeldPacketHandler): Promise<void> {
     this.#handler = handler
-    await this.#deps.host.handle(HOLD_PROTOCOL, (stream, connection) => this.#serve(stream, connection), {
-      maxInboundStreams: 64,
-    })
+    await this.#deps.host.handle(
+      HOLD_PROTOCOL,
+      (stream, connection) => serveHold(this.#deps, this.#options, stream, connection),
+      {
+        maxInboundStreams: 64,
+      },
+    )
     // Coming online (the first connections) is when held packets are worth asking for.
     this.#deps.host.addEventListener('peer:connect', this.#onConnect)
     this.#timer = setInterval(() => {
@@ -242,79 +220,6 @@ export class PacketHolding {
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
       throw err
-    }
-  }
-
-  /** The holder's side: answers store, fetch and ack frames until the stream ends. */
-  async #serve(stream: Stream, connection: Connection): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
-    const peer = connection.remotePeer.toString()
-    try {
-      for (;;) {
-        let bytes: Uint8Array
-        try {
-          bytes = (await lp.read({ signal: AbortSignal.timeout(this.#options.timeoutMs) })).subarray()
-        } catch {
-          break // the client closed its side, or went quiet
-        }
-        await lp.write(encodeHoldFrame(await this.#answer(decodeHoldFrame(bytes), peer)))
-      }
-      await stream.close().catch(() => {})
-    } catch (err) {
-      const reason = err instanceof BridgeError ? err.code : 'HOLD_STREAM_FAILED'
-      this.#deps.metrics.dropped(HOLD_PROTOCOL, reason)
-      this.#deps.log.warn(
-        { peer, reason },
-        `hold request dropped: ${err instanceof BridgeError ? err.shortMessage : reason}`,
-      )
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-    }
-  }
-
-  async #answer(frame: HoldFrame, peer: string): Promise<HoldFrame> {
-    switch (frame.type) {
-      case 'store': {
-        if (frame.packet.length > Math.min(MAX_PACKET_BYTES, this.#options.maxBytesPerSender))
-          return { type: 'stored', id: frame.id, result: 'too-large' }
-        if (frame.recipient === this.#deps.host.peerId.toString())
-          return { type: 'error', code: 'HOLD_SELF', message: 'this node is the recipient: send it directly' }
-        const ttl = Math.min(frame.ttlSeconds, this.#options.ttlSeconds)
-        const result = await this.#deps.held.put(
-          {
-            id: frame.id,
-            recipient: frame.recipient,
-            sender: peer,
-            packet: frame.packet,
-            expiresAt: Date.now() + ttl * 1000,
-          },
-          { maxPerSender: this.#options.maxPerSender, maxBytesPerSender: this.#options.maxBytesPerSender },
-        )
-        if (result === 'quota') this.#deps.metrics.dropped(HOLD_PROTOCOL, 'HOLD_QUOTA')
-        return { type: 'stored', id: frame.id, result }
-      }
-      case 'fetch': {
-        // Only the recipient itself, as Noise authenticated it, gets its packets.
-        const page = await this.#deps.held.listFor(peer, {
-          limit: Math.min(frame.limit, FETCH_PAGE),
-          ...(frame.after ? { after: frame.after } : {}),
-        })
-        const packets: { id: string; sender: string; packet: Uint8Array }[] = []
-        let size = 0
-        for (const p of page.packets) {
-          size += p.size + 128
-          if (packets.length > 0 && size > MAX_FRAME_BYTES - 1024) break
-          packets.push({ id: p.id, sender: p.sender, packet: p.packet })
-        }
-        return { type: 'batch', packets, more: page.more || packets.length < page.packets.length }
-      }
-      case 'ack':
-        return { type: 'acked', count: await this.#deps.held.ack(peer, frame.ids) }
-      default:
-        return {
-          type: 'error',
-          code: 'HOLD_UNEXPECTED_FRAME',
-          message: `a holder does not take ${frame.type} frames`,
-        }
     }
   }
 }
