@@ -6,6 +6,7 @@ import { BridgeError } from '../../core/errors.ts'
  * Byte 0 is the format version, byte 1 the frame type; integers are big-endian.
  */
 
+export const DIRECT_PROTOCOL = '/mainframe/msg/1.0.0'
 export const FRAME_VERSION = 0x01
 /** A message id on the node's wire: 32 bytes, chosen by the sender, stable across its retries. */
 export const MID_BYTES = 32
