@@ -164,24 +164,19 @@ export class GroupService {
         hint: 'a member joins with its own node key only',
         status: 502,
       })
-    return this.#live.serial(live, async () => {
-      const before = { epoch: live.epoch, peers: this.#others(live) }
-      const added = await addMembers(live.state, [keyPackage])
-      await this.#live.save(live, added.state)
-      this.#fanOut(before.peers, {
-        type: 'commit',
-        groupId: live.idBytes,
-        epoch: before.epoch,
-        commit: added.commit,
-      })
-      this.#queue(peerId, {
-        type: 'welcome',
-        groupId: live.idBytes,
-        epoch: live.epoch,
-        topic: live.topic,
-        welcome: added.welcome,
-      })
-      return { epoch: Number(live.epoch) }
+    return this.#commit(live, async (state) => {
+      const added = await addMembers(state, [keyPackage])
+      return {
+        ...added,
+        after: () =>
+          this.#queue(peerId, {
+            type: 'welcome',
+            groupId: live.idBytes,
+            epoch: live.epoch,
+            topic: live.topic,
+            welcome: added.welcome,
+          }),
+      }
     })
   }
 
@@ -194,18 +189,7 @@ export class GroupService {
   async removeMember(groupId: string, peerId: string): Promise<{ epoch: number }> {
     const live = this.#ordered(groupId)
     const key = memberKey(peerId)
-    return this.#live.serial(live, async () => {
-      const before = { epoch: live.epoch, peers: this.#others(live) }
-      const removed = await removeMembers(live.state, [key])
-      await this.#live.save(live, removed.state)
-      this.#fanOut(before.peers, {
-        type: 'commit',
-        groupId: live.idBytes,
-        epoch: before.epoch,
-        commit: removed.commit,
-      })
-      return { epoch: Number(live.epoch) }
-    })
+    return this.#commit(live, (state) => removeMembers(state, [key]))
   }
 
   /**
@@ -214,16 +198,30 @@ export class GroupService {
    */
   async updateKeys(groupId: string): Promise<{ epoch: number }> {
     const live = this.#ordered(groupId)
+    return this.#commit(live, (state) => updateKeys(state))
+  }
+
+  /**
+   * One commit of the orderer, in the group's turn: made, saved, then sent to every member of
+   * the epoch before it (so a removed member learns it); `after` runs once it is saved.
+   */
+  #commit(
+    live: LiveGroup,
+    make: (
+      state: LiveGroup['state'],
+    ) => Promise<{ state: LiveGroup['state']; commit: Uint8Array; after?: () => void }>,
+  ): Promise<{ epoch: number }> {
     return this.#live.serial(live, async () => {
       const before = { epoch: live.epoch, peers: this.#others(live) }
-      const updated = await updateKeys(live.state)
-      await this.#live.save(live, updated.state)
+      const made = await make(live.state)
+      await this.#live.save(live, made.state)
       this.#fanOut(before.peers, {
         type: 'commit',
         groupId: live.idBytes,
         epoch: before.epoch,
-        commit: updated.commit,
+        commit: made.commit,
       })
+      made.after?.()
       return { epoch: Number(live.epoch) }
     })
   }
