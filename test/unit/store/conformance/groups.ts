@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { fc, test } from '@fast-check/vitest'
-import { afterAll, beforeAll, describe, expect } from 'vitest'
-import type { GroupSaveInput, Store } from '../../../../src/store/port.ts'
-import { type ConformanceContext, rejectsWith, unique } from './support.ts'
+import { describe, expect } from 'vitest'
+import type { GroupSaveInput } from '../../../../src/store/port.ts'
+import { type ConformanceContext, rejectsWith, sharedStore, unique } from './support.ts'
 
 /** A fresh group id: 32 random bytes, lower-case hex. */
 const groupId = (): string => randomBytes(32).toString('hex')
@@ -144,14 +144,7 @@ export function groupConformance(ctx: ConformanceContext): void {
 
 /** The property on one handle shared by all runs. */
 function roundTrips(ctx: ConformanceContext): void {
-  let store: Store
-  beforeAll(async () => {
-    store = await ctx.factory()
-    await store.migrate()
-  })
-  afterAll(async () => {
-    await store.close()
-  })
+  const shared = sharedStore(ctx)
 
   test.prop([
     fc.uint8Array({ minLength: 1, maxLength: 4096 }),
@@ -159,9 +152,9 @@ function roundTrips(ctx: ConformanceContext): void {
     fc.nat(),
   ])('any state bytes, group id and epoch round-trip exactly', async (state, id, epoch) => {
     const input = group({ groupId: Buffer.from(id).toString('hex'), state, epoch })
-    fc.pre((await store.groups.get(input.groupId)) === undefined)
-    await store.groups.save(input)
-    const got = await store.groups.get(input.groupId)
+    fc.pre((await shared().groups.get(input.groupId)) === undefined)
+    await shared().groups.save(input)
+    const got = await shared().groups.get(input.groupId)
     expect(got).toMatchObject({ groupId: input.groupId, epoch })
     expect(Buffer.from(got!.state).equals(Buffer.from(state))).toBe(true)
   })

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { fc, test } from '@fast-check/vitest'
-import { afterAll, beforeAll, describe, expect } from 'vitest'
-import type { HeldPacketInput, HoldLimits, Store } from '../../../../src/store/port.ts'
-import { type ConformanceContext, rejectsWith, unique } from './support.ts'
+import { describe, expect } from 'vitest'
+import type { HeldPacketInput, HoldLimits } from '../../../../src/store/port.ts'
+import { type ConformanceContext, rejectsWith, sharedStore, unique } from './support.ts'
 
 const HOUR = 3_600_000
 const ROOMY: HoldLimits = { maxPerSender: 1_000, maxBytesPerSender: 64 * 1024 * 1024 }
@@ -332,22 +332,15 @@ export function heldConformance(ctx: ConformanceContext): void {
 
 /** The property on one handle shared by all runs. */
 function roundTrips(ctx: ConformanceContext): void {
-  let store: Store
-  beforeAll(async () => {
-    store = await ctx.factory()
-    await store.migrate()
-  })
-  afterAll(async () => {
-    await store.close()
-  })
+  const shared = sharedStore(ctx)
 
   test.prop([fc.uint8Array({ minLength: 1, maxLength: 4096 }), fc.string({ minLength: 1 })])(
     'any bytes round-trip exactly, under any id',
     async (bytes, id) => {
       fc.pre(!id.includes('\0') && id.isWellFormed())
       const input = packet({ id, packet: bytes })
-      expect(await store.held.put(input, ROOMY)).toBe('stored')
-      const { packets } = await store.held.listFor(input.recipient, { limit: 2 })
+      expect(await shared().held.put(input, ROOMY)).toBe('stored')
+      const { packets } = await shared().held.listFor(input.recipient, { limit: 2 })
       expect(packets).toHaveLength(1)
       expect(packets[0]!.id).toBe(id)
       expect(Buffer.from(packets[0]!.packet).equals(Buffer.from(bytes))).toBe(true)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { BridgeError } from '../../../../src/core/errors.ts'
 import { messageId } from '../../../../src/core/ids.ts'
 import { type BridgeMessage, bridgeMessageSchema } from '../../../../src/core/message.ts'
@@ -65,4 +65,20 @@ export function testMessage(text = 'hello', conversationId = unique('!room')): B
     timestamp: Date.now(),
     body: { text },
   })
+}
+
+/**
+ * One migrated handle for the whole describe block (property tests run many times; opening a
+ * handle per run would dominate). Returns a getter: the handle exists once beforeAll ran.
+ */
+export function sharedStore(ctx: ConformanceContext): () => Store {
+  let store: Store | undefined
+  beforeAll(async () => {
+    store = await ctx.factory()
+    await store.migrate()
+  })
+  afterAll(async () => {
+    await store?.close()
+  })
+  return () => store as Store
 }
