@@ -12,6 +12,7 @@ import { BridgeError } from './core/errors.ts'
 import type { NodeIdentity } from './crypto/identity.ts'
 import type { Logger } from './log/logger.ts'
 import { GroupService } from './node/groups/service.ts'
+import { BridgeIdentities } from './node/identities/service.ts'
 import { nodeMetrics } from './node/metrics.ts'
 import { type NodeOptions, startNode } from './node/node.ts'
 import { startPipeline } from './pipeline.ts'
@@ -69,6 +70,7 @@ export async function startBridge(
             metrics: nodeCounters,
           })
     let groups: GroupService | undefined
+    let identities: BridgeIdentities | undefined
     if (node) {
       cleanup.push(() => node.stop())
       log.info({ addresses: node.addresses() }, 'node listening')
@@ -85,6 +87,18 @@ export async function startBridge(
       await service.start()
       cleanup.push(() => service.stop())
       groups = service
+      identities = new BridgeIdentities(
+        {
+          host: node.host,
+          node: identity,
+          repo: store.identities,
+          log: log.child({ component: 'identities' }),
+        },
+        { timeoutMs: config.node.timeout_ms },
+      )
+      identities.start()
+      const started = identities
+      cleanup.push(() => started.stop())
     }
     const pipeline = await startPipeline(
       config,
@@ -94,8 +108,7 @@ export async function startBridge(
       metrics,
       me.id,
       role,
-      node,
-      groups,
+      node ? { node, groups, identities } : undefined,
     )
     cleanup.push(() => pipeline.stop())
     const api = createApi({

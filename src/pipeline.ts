@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { Registry } from 'prom-client'
-import { type GroupsPort, mainframe } from '../adapters/mainframe/index.ts'
+import { type GroupsPort, type IdentitiesPort, mainframe } from '../adapters/mainframe/index.ts'
 import { webhook } from '../adapters/webhook/index.ts'
 import type { Adapter } from './adapter.ts'
 import type { PipelineApi } from './api/app.ts'
@@ -24,7 +24,8 @@ export interface Pipeline {
 /**
  * Opens the queue, builds the adapters of this process's role and the relay, starts the
  * workers and the adapters. Role `worker` runs the enabled adapters and the deliver queue;
- * role `node` the mainframe adapter (over `node`) and its deliver queue; `all` both. The
+ * role `node` the mainframe adapter (over `mesh`: the node, its groups and bridge identities)
+ * and its deliver queue; `all` both. The
  * order of stop is the reverse: nothing new comes in, then what is running finishes, then
  * the queue closes.
  */
@@ -36,8 +37,7 @@ export async function startPipeline(
   registry: Registry,
   processId: string,
   role: ProcessRole,
-  node: MainframeNode | undefined,
-  groups?: GroupsPort,
+  mesh?: { node: MainframeNode; groups?: GroupsPort; identities?: IdentitiesPort },
 ): Promise<Pipeline> {
   const queue = await openQueue(
     config.queue.driver === 'bullmq'
@@ -48,6 +48,7 @@ export async function startPipeline(
   const adapters = new Map<string, Adapter>()
   const links = new CachedLinks(store.links)
   const components = { log, links }
+  const node = mesh?.node
   if (node)
     adapters.set(
       'mainframe',
@@ -57,7 +58,8 @@ export async function startPipeline(
           send: (peerId, payload, options) => node.sendOrHold(peerId, payload, options),
           onDirect: (handler) => node.onDirect(handler),
         },
-        groups,
+        mesh.groups,
+        mesh.identities,
       )({ ...components, log: log.child({ adapter: 'mainframe' }) }),
     )
   if (role !== 'node' && config.adapters.webhook.enabled) {

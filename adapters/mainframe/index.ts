@@ -9,7 +9,8 @@ import type {
 import { BridgeError } from '../../src/core/errors.ts'
 import { messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
-import { decodePayload, encodePayload } from './payload.ts'
+import type { NodeIdentity } from '../../src/crypto/identity.ts'
+import { type DecodedPayload, decodePayload, encodePayload } from './payload.ts'
 
 /** What the adapter needs from the node (src/node/node.ts): sending, and a door for inbound. */
 export interface NodePort {
@@ -42,20 +43,36 @@ export interface GroupsPort {
   ): void
 }
 
+/** The node's bridge identities (src/node/identities/service.ts), as the adapter uses them. */
+export interface IdentitiesPort {
+  /** The key that speaks for a person of another network (`subject`: their address URI). */
+  speakerFor(subject: string): Promise<NodeIdentity>
+  /** Whether this node hosts the bridge identity `peerId`. */
+  hosts(peerId: string): Promise<boolean>
+  /** The node to send to for `peerId`, and the identity it is for when `peerId` is one. */
+  route(peerId: string): Promise<{ via: string; recipient?: string }>
+}
+
 const PEER_ID = /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/
 const GROUP = /^group:([0-9a-f]{64})$/
 
 /**
  * The Mainframe network as an adapter: a link endpoint `{ network: 'mainframe', address:
- * <peer id> }` is a direct conversation with that node, `group:<group id>` a group this node
- * is a member of (published once, encrypted for the group; received as conversation
- * `mainframe/group:<id>` with the member's peer id as sender). Deliver seals the message to the peer
- * (the node does) and waits for its signed receipt; a direct message from a peer enters the
- * pipeline as a message of conversation `mainframe/<its peer id>`, and its receipt goes back
- * only once the pipeline has persisted it.
+ * <peer id> }` is a direct conversation with that node or bridge identity, `group:<group id>`
+ * a group this node is a member of (published once, encrypted for the group). Deliver seals the
+ * message to the peer (the node does) and waits for its signed receipt; a message to a bridge
+ * identity goes to the node its "hosted by" record names.
+ *
+ * A message whose sender is of another network is signed by that person's bridge identity,
+ * so receivers see who spoke (`mf:<identity>`), not just which bridge relayed it.
+ *
+ * Inbound: a direct message enters the pipeline in conversation `mainframe/<sender node>`,
+ * or `mainframe/<identity>` when addressed to a bridge identity this node hosts (its inbox);
+ * a group message in `mainframe/group:<id>`. The sender is the verified speaker when signed,
+ * else the sending node. A receipt goes back only once the pipeline has persisted it.
  */
 export const mainframe =
-  (node: NodePort, groups?: GroupsPort): AdapterFactory =>
+  (node: NodePort, groups?: GroupsPort, identities?: IdentitiesPort): AdapterFactory =>
   (components: AdapterComponents): Adapter => {
     const capabilities: Capabilities = {
       kinds: new Set(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction', 'chain-event']),
@@ -63,27 +80,28 @@ export const mainframe =
       maxBytes: 16 * 1024 * 1024,
     }
     const log = components.log
+    /** The bridge identity that speaks a message, when its sender is of another network. */
+    const speakerOf = async (msg: BridgeMessage): Promise<NodeIdentity | undefined> =>
+      identities && !msg.origin.sender.startsWith('mf:')
+        ? identities.speakerFor(msg.origin.sender)
+        : undefined
     return {
       network: 'mainframe',
       capabilities,
       async start(ctx: AdapterContext) {
         node.onDirect(async ({ mid, from, payload }) => {
-          const inner = decodePayload(payload)
+          const decoded = decodePayload(payload, (recipient) => `peer:${recipient ?? node.peerId}`)
+          if (decoded.recipient !== undefined && !(await identities?.hosts(decoded.recipient)))
+            throw notHosted(decoded.recipient)
           const nativeId = Buffer.from(mid).toString('hex')
-          const msg = { ...inner, ...inbound(nativeId, from) } as BridgeMessage
+          const msg = received(decoded, nativeId, from, decoded.recipient ?? from)
           const result = await ctx.ingest(msg)
           log.debug({ id: result.id, duplicate: result.duplicate, from }, 'mainframe message ingested')
         })
         groups?.onMessage(async ({ groupId, from, plaintext }) => {
-          const inner = decodePayload(plaintext)
+          const decoded = decodePayload(plaintext, () => `group:${groupId}`)
           // The sender's own message id keeps a group message's id stable, however it came.
-          const nativeId = `${groupId}/${inner.id}`
-          const msg = {
-            ...inner,
-            id: messageId('mainframe', nativeId),
-            origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
-            conversation: { network: 'mainframe', id: `group:${groupId}` },
-          } as BridgeMessage
+          const msg = received(decoded, `${groupId}/${decoded.message.id}`, from, `group:${groupId}`)
           // A group message cannot be fetched again once decrypted (the ratchet moved on):
           // a store or queue hiccup is waited out here rather than losing it.
           await ingestPatiently(() => ctx.ingest(msg), ctx.signal)
@@ -98,27 +116,40 @@ export const mainframe =
               retryable: true,
               status: 503,
             })
-          await groups.publish(group[1] as string, encodePayload(msg))
-          return { nativeId: `group:${group[1]}`, deliveredAt: Date.now() }
+          const groupId = group[1] as string
+          const speaker = await speakerOf(msg)
+          await groups.publish(groupId, encodePayload(msg, { speaker, context: `group:${groupId}` }))
+          return { nativeId: `group:${groupId}`, deliveredAt: Date.now() }
         }
         if (!PEER_ID.test(target.address))
           throw new BridgeError(
             'MAINFRAME_TARGET_INVALID',
             `"${target.address.slice(0, 80)}" is not a peer id`,
             {
-              hint: 'a mainframe endpoint address is the peer id of a node (12D3KooW…) or group:<group id>',
+              hint: 'a mainframe endpoint address is the peer id of a node or bridge identity (12D3KooW…) or group:<group id>',
               status: 400,
             },
           )
-        if (target.address === node.peerId)
-          throw new BridgeError('MAINFRAME_TARGET_INVALID', 'a link cannot deliver to this node itself', {
-            status: 400,
-          })
+        if (target.address === node.peerId || (await identities?.hosts(target.address)))
+          throw new BridgeError(
+            'MAINFRAME_TARGET_INVALID',
+            'a link cannot deliver to this node or to an identity it hosts',
+            {
+              hint: "to take messages sent to a hosted identity, make its inbox (mainframe/<identity>) a link's source",
+              status: 400,
+            },
+          )
+        const route = identities ? await identities.route(target.address) : { via: target.address }
+        const payload = encodePayload(msg, {
+          speaker: await speakerOf(msg),
+          recipient: route.recipient,
+          context: `peer:${target.address}`,
+        })
         // The same id on every retry of this delivery, so the recipient dedupes.
         const mid = createHash('sha256')
           .update(`mainframe/mid/v1\u0000${msg.id}\u0000${target.address}`)
           .digest()
-        const outcome = await node.send(target.address, encodePayload(msg), { mid, signal })
+        const outcome = await node.send(route.via, payload, { mid, signal })
         // A held message counts as delivered to the network: its recipient fetches it from the
         // holders (nativeId says so), and dedupes it by mid if a retry also gets through.
         if (outcome.kind === 'held')
@@ -132,13 +163,26 @@ export const mainframe =
     }
   }
 
-/** The fields a received message gets on this side: its own id, origin and conversation. */
-function inbound(nativeId: string, from: string): Pick<BridgeMessage, 'id' | 'origin' | 'conversation'> {
+/** A received message as this side ingests it: its own id, origin and conversation. */
+function received(
+  decoded: DecodedPayload,
+  nativeId: string,
+  from: string,
+  conversation: string,
+): BridgeMessage {
   return {
+    ...decoded.message,
     id: messageId('mainframe', nativeId),
-    origin: { network: 'mainframe', nativeId, sender: `mf:${from}` },
-    conversation: { network: 'mainframe', id: from },
-  }
+    origin: { network: 'mainframe', nativeId, sender: `mf:${decoded.speaker ?? from}` },
+    conversation: { network: 'mainframe', id: conversation },
+  } as BridgeMessage
+}
+
+function notHosted(identity: string): BridgeError {
+  return new BridgeError('MAINFRAME_NOT_HOSTED', `this node does not host the identity ${identity}`, {
+    hint: 'the sender used a stale hosted-by record; it looks the identity up again',
+    status: 404,
+  })
 }
 
 /** Retries a retryable ingest failure with backoff (1 s doubling, about a minute in all). */

@@ -14,6 +14,7 @@ import { httpMetrics } from './metrics.ts'
 import { type ClusterRoutesDeps, clusterRoutes } from './routes/cluster.ts'
 import { type GroupsApi, groupRoutes } from './routes/groups.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { identityRoutes } from './routes/identities.ts'
 import { linkRoutes } from './routes/links.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { metricsRoutes, openApiRoute } from './routes/meta.ts'
@@ -96,6 +97,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     app.route('/', messageRoutes(pipeline, send, read))
     app.route('/', linkRoutes(pipeline.links, read, admin))
     app.route('/', queueRoutes(pipeline, read, admin))
+    app.route('/', identityRoutes(pipeline.store.identities, read))
     for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
   }
 

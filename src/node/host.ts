@@ -13,6 +13,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import type { NodeIdentity } from '../crypto/identity.ts'
 import { nodeStartFailed } from './errors.ts'
+import { RECORD_NAMESPACE, selectHostedBy, validateHostedBy } from './identities/record.ts'
 
 /** The Kademlia protocol id: private, so Mainframe's DHT never mixes with the IPFS one. */
 export const KAD_PROTOCOL = '/mainframe/kad/1.0.0'
@@ -68,6 +69,9 @@ export async function createHost(identity: NodeIdentity, options: HostOptions): 
           protocol: KAD_PROTOCOL,
           clientMode: false,
           peerInfoMapper: options.privateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+          // Bridge identities' "hosted by" records: every DHT node checks them before storing.
+          validators: { [RECORD_NAMESPACE]: validateHostedBy },
+          selectors: { [RECORD_NAMESPACE]: selectHostedBy },
         }),
         pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
         relay: circuitRelayServer(),

@@ -7,4 +7,6 @@ export const PAYLOAD_KINDS = {
   bridged: 0x01,
   /** Group control (welcomes, commits, held group messages): to the group service. */
   groupControl: 0x02,
+  /** A bridged message signed by a bridge identity and/or addressed to one: into the pipeline. */
+  bridgedSigned: 0x03,
 } as const

@@ -251,15 +251,7 @@ function checkObject(what: string, value: unknown): Record<string, unknown> {
 
 /** Rows of `held_packets` and `mls_groups` to port objects, the same for both drivers. */
 export function nodeRowMappers(driver: 'sqlite' | 'postgres', r: ColumnReaders) {
-  // node:sqlite returns a fresh Uint8Array; pg a Buffer, possibly a slice of a shared pool.
-  const bytes = (row: ResultRow, column: string): Uint8Array => {
-    const value = row[column]
-    if (!(value instanceof Uint8Array)) {
-      const got = value === null ? 'null' : typeof value
-      throw queryFailed(driver, new TypeError(`column ${column}: expected bytes, got ${got}`), false)
-    }
-    return value.constructor === Uint8Array ? value : new Uint8Array(value)
-  }
+  const bytes = bytesReader(driver)
   const toHeldPacket = (row: ResultRow): HeldPacket => ({
     id: r.text(row, 'id'),
     recipient: r.text(row, 'recipient'),
@@ -278,4 +270,19 @@ export function nodeRowMappers(driver: 'sqlite' | 'postgres', r: ColumnReaders) 
     updatedAt: r.int(row, 'updated_at'),
   })
   return { toHeldPacket, toGroup }
+}
+
+/**
+ * A BLOB / BYTEA column as a plain Uint8Array of its own. node:sqlite returns a fresh
+ * Uint8Array; pg a Buffer, possibly a slice of a shared pool, which is copied.
+ */
+export function bytesReader(driver: 'sqlite' | 'postgres') {
+  return (row: ResultRow, column: string): Uint8Array => {
+    const value = row[column]
+    if (!(value instanceof Uint8Array)) {
+      const got = value === null ? 'null' : typeof value
+      throw queryFailed(driver, new TypeError(`column ${column}: expected bytes, got ${got}`), false)
+    }
+    return value.constructor === Uint8Array ? value : new Uint8Array(value)
+  }
 }

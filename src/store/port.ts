@@ -19,10 +19,12 @@
  */
 
 import type { LeaseRepo, ProcessRepo } from './cluster-port.ts'
+import type { IdentityRepo } from './identity-port.ts'
 import type { GroupRepo, HeldRepo } from './node-port.ts'
 import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
 
 export type * from './cluster-port.ts'
+export type * from './identity-port.ts'
 export type * from './node-port.ts'
 export type * from './relay-port.ts'
 
@@ -111,6 +113,8 @@ export interface Repos {
   /** The Mainframe node's repos: see `node-port.ts`. */
   held: HeldRepo
   groups: GroupRepo
+  /** Keys held for people of other networks: see `identity-port.ts`. */
+  identities: IdentityRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

@@ -9,11 +9,18 @@ interface Groups {
   groups: { id: string; topic: string; epoch: number; role: string; members: string[] }[]
 }
 
+interface Identities {
+  identities: { peerId: string; subject: string; createdAt: number; announcedAt: number | null }[]
+  next: string | null
+}
+
 type Options = ClientOptions & { json?: boolean }
 
-/** `mainframe-bridge node peers|groups`: what a running bridge's Mainframe node sees. */
+/** `mainframe-bridge node peers|groups|identities`: what a running bridge's Mainframe node sees. */
 export function nodeCommand(program: Command): void {
-  const node = program.command('node').description("a running bridge's Mainframe node: its peers and groups")
+  const node = program
+    .command('node')
+    .description("a running bridge's Mainframe node: its peers, groups and bridge identities")
   const common = (command: Command) =>
     command
       .option('--config <file>', 'the config file (API address and token)', 'data/config.yaml')
@@ -45,4 +52,26 @@ export function nodeCommand(program: Command): void {
       console.log(lines.join('\n'))
     },
   )
+
+  common(
+    node
+      .command('identities')
+      .description('the bridge identities: keys this bridge holds for people of other networks')
+      .option('--after <peerId>', 'start after this peer id (the "next" of the previous page)')
+      .option('--limit <n>', 'how many to show (1 to 1000)', '100'),
+  ).action(async (options: Options & { after?: string; limit: string }) => {
+    const query = new URLSearchParams({
+      limit: options.limit,
+      ...(options.after ? { after: options.after } : {}),
+    })
+    const answer = await apiClient(options).request<Identities>('GET', `/v1/identities?${query}`)
+    if (options.json) return void console.log(JSON.stringify(answer, null, 2))
+    const lines = [`${answer.identities.length} identit${answer.identities.length === 1 ? 'y' : 'ies'}`]
+    for (const i of answer.identities)
+      lines.push(
+        `  ${i.peerId}  ${i.subject}  ${i.announcedAt === null ? 'not announced yet' : `announced ${new Date(i.announcedAt).toISOString()}`}`,
+      )
+    if (answer.next) lines.push(`more: --after ${answer.next}`)
+    console.log(lines.join('\n'))
+  })
 }

@@ -1,73 +1,26 @@
-import { createHash, hkdfSync, randomBytes } from 'node:crypto'
-import { BridgeError } from '../../core/errors.ts'
+import { createHash } from 'node:crypto'
 import type { NodeIdentity } from '../../crypto/identity.ts'
 import { peerIdOf, peerKey } from '../../crypto/peer.ts'
-import { xchachaDecrypt, xchachaEncrypt } from '../../crypto/xchacha.ts'
+import { RowSealer } from '../row-sealer.ts'
 
 /**
  * What the group service derives: the key its stored states are sealed with, and the topic
  * of a group. See docs/wire-groups.md.
  */
 
-const STATE_INFO = 'mainframe/group-state/v1'
-const SEALED_V1 = 0x01
-const NONCE_BYTES = 24
-const TAG_BYTES = 16
-
 /**
  * Seals and opens stored group states (and pending key packages) under a key derived from
- * the node identity: HKDF-SHA256(seed, info "mainframe/group-state/v1"), XChaCha20-Poly1305
- * with a random nonce. The row id is bound as associated data, so a state copied into another
- * row does not open.
+ * the node identity (HKDF info "mainframe/group-state/v1"; see ../row-sealer.ts).
  */
-export class StateSealer {
-  readonly #key: Uint8Array
-
+export class StateSealer extends RowSealer {
   constructor(identity: NodeIdentity) {
-    this.#key = new Uint8Array(hkdfSync('sha256', identity.seed, new Uint8Array(0), STATE_INFO, 32))
+    super(identity, {
+      info: 'mainframe/group-state/v1',
+      errorCode: 'GROUP_STATE_SEALED_INVALID',
+      what: 'stored group row',
+      hint: 'the row was written by another node identity or altered; the group must be joined again',
+    })
   }
-
-  /** 0x01 ‖ nonce(24) ‖ ciphertext ‖ tag(16). */
-  seal(rowId: string, plaintext: Uint8Array): Uint8Array {
-    const nonce = randomBytes(NONCE_BYTES)
-    const sealed = xchachaEncrypt(this.#key, nonce, aad(rowId), plaintext)
-    const out = new Uint8Array(1 + NONCE_BYTES + sealed.length)
-    out[0] = SEALED_V1
-    out.set(nonce, 1)
-    out.set(sealed, 1 + NONCE_BYTES)
-    return out
-  }
-
-  /**
-   * @throws GROUP_STATE_SEALED_INVALID (status 500) when the bytes are of another version,
-   *   truncated, altered, of another row, or sealed by another node identity.
-   */
-  open(rowId: string, bytes: Uint8Array): Uint8Array {
-    if (bytes.length < 1 + NONCE_BYTES + TAG_BYTES || bytes[0] !== SEALED_V1)
-      throw sealedInvalid(rowId, 'unknown version or truncated')
-    try {
-      return xchachaDecrypt(
-        this.#key,
-        bytes.subarray(1, 1 + NONCE_BYTES),
-        aad(rowId),
-        bytes.subarray(1 + NONCE_BYTES),
-      )
-    } catch (cause) {
-      throw sealedInvalid(rowId, 'does not open with this node key', cause)
-    }
-  }
-}
-
-function aad(rowId: string): Uint8Array {
-  return new TextEncoder().encode(`${STATE_INFO}\0${rowId}`)
-}
-
-function sealedInvalid(rowId: string, reason: string, cause?: unknown): BridgeError {
-  return new BridgeError('GROUP_STATE_SEALED_INVALID', `stored group row ${rowId.slice(0, 16)}: ${reason}`, {
-    ...(cause === undefined ? {} : { cause }),
-    hint: 'the row was written by another node identity or altered; the group must be joined again',
-    status: 500,
-  })
 }
 
 /**

@@ -5,6 +5,7 @@ import { pgDedupe } from './dedupe.ts'
 import { pgDeliveries } from './deliveries.ts'
 import { pgGroups } from './groups.ts'
 import { pgHeld } from './held.ts'
+import { pgIdentities } from './identities.ts'
 import { pgLeases } from './leases.ts'
 import { pgLinks } from './links.ts'
 import { pgMessages } from './messages.ts'
@@ -26,5 +27,6 @@ export function bindRepos(run: Run): Repos {
     processes: pgProcesses(run),
     held: pgHeld(run),
     groups: pgGroups(run),
+    identities: pgIdentities(run),
   }
 }

@@ -176,6 +176,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE mls_groups ALTER COLUMN state SET STORAGE EXTERNAL;
     `,
   },
+  {
+    version: 5,
+    name: 'bridge_identities',
+    // announced_at 0 is "never", so due-for-announce is one range scan of its index. The seed
+    // is stored only as the node encrypted it.
+    sql: `
+      CREATE TABLE bridge_identities (
+        peer_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        subject TEXT COLLATE "C" NOT NULL UNIQUE,
+        public_key BYTEA NOT NULL CHECK (length(public_key) = 32),
+        created_at BIGINT NOT NULL,
+        announced_at BIGINT NOT NULL,
+        sealed_seed BYTEA NOT NULL
+      );
+      CREATE INDEX bridge_identities_announced_at ON bridge_identities (announced_at, peer_id);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { BridgeError } from '../../core/errors.ts'
 import type { LeaseRepo, ProcessRepo } from '../cluster-port.ts'
 import { closed, invalidArgument, openFailed, txAborted, txMisuse } from '../errors.ts'
+import type { IdentityRepo } from '../identity-port.ts'
 import type { GroupRepo, HeldRepo } from '../node-port.ts'
 import type {
   CursorRepo,
@@ -84,6 +85,7 @@ class PostgresStore implements Store {
   readonly processes: ProcessRepo
   readonly held: HeldRepo
   readonly groups: GroupRepo
+  readonly identities: IdentityRepo
   readonly #pool: PgPool
   readonly #db: Db
   readonly #insideTx = new AsyncLocalStorage<TxSession>()
@@ -107,6 +109,7 @@ class PostgresStore implements Store {
     this.processes = repos.processes
     this.held = repos.held
     this.groups = repos.groups
+    this.identities = repos.identities
   }
 
   migrate(): Promise<number[]> {

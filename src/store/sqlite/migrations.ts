@@ -178,6 +178,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'bridge_identities',
+    // announced_at 0 is "never", so due-for-announce is one range scan of its index. The seed
+    // is stored only as the node encrypted it.
+    sql: `
+      CREATE TABLE bridge_identities (
+        peer_id TEXT NOT NULL PRIMARY KEY,
+        subject TEXT NOT NULL UNIQUE,
+        public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+        created_at INTEGER NOT NULL,
+        announced_at INTEGER NOT NULL,
+        sealed_seed BLOB NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX bridge_identities_announced_at ON bridge_identities (announced_at, peer_id);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

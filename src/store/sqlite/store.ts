@@ -6,6 +6,7 @@ import type {
   DeliveryRepo,
   GroupRepo,
   HeldRepo,
+  IdentityRepo,
   LeaseRepo,
   LinkRepo,
   MessageRepo,
@@ -21,6 +22,7 @@ import { sqliteDedupe } from './dedupe.ts'
 import { sqliteDeliveries } from './deliveries.ts'
 import { sqliteGroups } from './groups.ts'
 import { sqliteHeld } from './held.ts'
+import { sqliteIdentities } from './identities.ts'
 import { sqliteLeases } from './leases.ts'
 import { sqliteLinks } from './links.ts'
 import { sqliteMessages } from './messages.ts'
@@ -86,6 +88,7 @@ class SqliteStore implements Store {
   readonly processes: ProcessRepo
   readonly held: HeldRepo
   readonly groups: GroupRepo
+  readonly identities: IdentityRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -107,6 +110,7 @@ class SqliteStore implements Store {
     this.processes = repos.processes
     this.held = repos.held
     this.groups = repos.groups
+    this.identities = repos.identities
   }
 
   migrate(): Promise<number[]> {
@@ -199,6 +203,7 @@ function bindRepos(run: Run): Repos {
     processes: sqliteProcesses(run),
     held: sqliteHeld(run),
     groups: sqliteGroups(run),
+    identities: sqliteIdentities(run),
   }
 }
 

@@ -183,5 +183,109 @@ describe('bridge to bridge over Mainframe (two real processes)', () => {
     }
     expect(there.message.origin.sender).toBe(`mf:${a.peerId}`)
     expect(there.message.conversation.id).toBe(`group:${group.id}`)
+
+    // A Matrix user's message in the group is signed by their bridge identity: B sees who spoke.
+    const spoken = await api(a, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'group-feed' },
+        sender: 'matrix:@bob:example.org',
+        body: { text: 'bob in the group' },
+      }),
+    })
+    expect(spoken.status).toBe(202)
+    const bobs = await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'bob in the group'),
+      20_000,
+      "B hands on bob's group message",
+    )
+    const identities = (await (await api(a, '/v1/identities')).json()) as {
+      identities: { peerId: string; subject: string }[]
+    }
+    const bob = identities.identities.find((i) => i.subject === 'matrix:@bob:example.org')
+    const heard = (await (await api(b, `/v1/messages/${bobs.id}`)).json()) as typeof there
+    expect(heard.message.origin.sender).toBe(`mf:${bob?.peerId}`)
+    expect(heard.message.conversation.id).toBe(`group:${group.id}`)
+  })
+
+  test('a person of another network speaks through a bridge identity and is answered at it', async () => {
+    // Alice (email) speaks through bridge A: B's side sees her bridge identity, not A's node.
+    const sent = await api(a, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'feed' },
+        sender: 'mailto:alice@example.org',
+        body: { text: 'alice speaking' },
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const heard = await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'alice speaking'),
+      20_000,
+      "B hands on alice's message",
+    )
+    const listed = (await (await api(a, '/v1/identities')).json()) as {
+      identities: { peerId: string; subject: string; announcedAt: number | null }[]
+    }
+    const alice = listed.identities.find((i) => i.subject === 'mailto:alice@example.org')
+    expect(alice?.peerId).toMatch(/^12D3KooW/)
+    expect(alice?.peerId).not.toBe(a.peerId)
+    const onB = (await (await api(b, `/v1/messages/${heard.id}`)).json()) as {
+      message: { origin: { sender: string }; conversation: { id: string } }
+    }
+    expect(onB.message.origin.sender).toBe(`mf:${alice?.peerId}`)
+    expect(onB.message.conversation.id).toBe(a.peerId)
+    await until(
+      async () => {
+        const again = (await (await api(a, '/v1/identities')).json()) as typeof listed
+        return again.identities.find((i) => i.peerId === alice?.peerId)?.announcedAt ?? undefined
+      },
+      15_000,
+      "A announces alice's hosted-by record",
+    )
+
+    // B answers alice's identity: the DHT names A as her host; A takes it in at her inbox.
+    const link = (side: typeof a, name: string, endpoints: unknown[]) =>
+      api(side, '/v1/links', { method: 'POST', body: JSON.stringify({ name, endpoints }) })
+    const inbox = { network: 'mainframe', address: alice?.peerId, options: {} }
+    expect(
+      (
+        await link(b, 'answers to alice', [
+          { network: 'webhook', address: 'answers', direction: 'out', options: { secret: SECRET } },
+          { ...inbox, direction: 'in' },
+        ])
+      ).status,
+    ).toBe(201)
+    expect(
+      (
+        await link(a, "alice's inbox", [
+          { ...inbox, direction: 'out' },
+          { network: 'webhook', address: receiver.url, direction: 'in', options: { secret: SECRET } },
+        ])
+      ).status,
+    ).toBe(201)
+    const answer = await api(b, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'answers' },
+        body: { text: 'hello alice' },
+      }),
+    })
+    expect(answer.status).toBe(202)
+    const { id } = (await answer.json()) as { id: string }
+    const reached = await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'hello alice'),
+      20_000,
+      "A hands on the answer from alice's inbox",
+    )
+    const onA = (await (await api(a, `/v1/messages/${reached.id}`)).json()) as {
+      message: { origin: { sender: string }; conversation: { id: string } }
+    }
+    expect(onA.message.conversation.id).toBe(alice?.peerId)
+    expect(onA.message.origin.sender).toBe(`mf:${b.peerId}`)
+    const delivered = (await (await api(b, `/v1/messages/${id}`)).json()) as {
+      targets: { network: string; state: string }[]
+    }
+    expect(delivered.targets[0]).toMatchObject({ network: 'mainframe', state: 'delivered' })
   })
 })

@@ -6,6 +6,7 @@ import { dedupeConformance } from './conformance/dedupe.ts'
 import { deliveryConformance } from './conformance/deliveries.ts'
 import { groupConformance } from './conformance/groups.ts'
 import { heldConformance } from './conformance/held.ts'
+import { identityConformance } from './conformance/identities.ts'
 import { lifecycleConformance } from './conformance/lifecycle.ts'
 import { linkConformance } from './conformance/links.ts'
 import { messageConformance } from './conformance/messages.ts'
@@ -58,5 +59,6 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('cluster', () => clusterConformance(ctx))
     describe('held packets', () => heldConformance(ctx))
     describe('groups', () => groupConformance(ctx))
+    describe('bridge identities', () => identityConformance(ctx))
   })
 }
