@@ -107,8 +107,8 @@ describe('bad input on /mainframe/msg/1.0.0 is dropped with a reason and a metri
     const frame = envelope(randomBytes(MID_BYTES), Buffer.from('once'), me, victim.peerId)
     const first = await exchange([frame])
     const second = await exchange([frame])
-    expect(first?.[1]).toBe(0x02) // receipt
-    expect(second?.[1]).toBe(0x02)
+    expect(first?.[1]).toBe(0x04) // receipts
+    expect(second?.[1]).toBe(0x04)
     expect(victim.received.filter((m) => m.from === me.peerId)).toHaveLength(1)
     expect(await dropped('DIRECT_REPLAY')).toBe(1)
   })

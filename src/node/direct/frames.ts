@@ -12,24 +12,32 @@ export const FRAME_VERSION = 0x01
 export const MID_BYTES = 32
 const SIGNATURE_BYTES = 64
 const ENVELOPE_HEADER = 2 + MID_BYTES + 4 + 4
+/** Receipts frame: version, type, count (2), delivered_at (8); then the mids and the signature. */
+const RECEIPTS_HEADER = 2 + 2 + 8
+/** Most message ids one receipts frame may cover (a recipient answers at most 64 at once). */
+export const MAX_RECEIPT_BATCH = 256
 /** The largest frame a node reads: one chunk of 512 KiB, sealed, with its header. */
 export const MAX_FRAME_BYTES = 512 * 1024 + 256
 
 export type Frame =
   /** One chunk of a message, sealed to the recipient: `count` chunks make the message. */
   | { type: 'envelope'; mid: Uint8Array; index: number; count: number; sealed: Uint8Array }
-  /** The recipient's signed proof that it received (and handed on) message `mid`. */
-  | { type: 'receipt'; mid: Uint8Array; deliveredAt: number; signature: Uint8Array }
+  /**
+   * The recipient's one signed proof that it received and handed on each of `mids`, in the
+   * order they came: it answers every message handed on since its last answer at once.
+   */
+  | { type: 'receipts'; mids: readonly Uint8Array[]; deliveredAt: number; signature: Uint8Array }
   /** The recipient refuses message `mid`; `retryable` says whether sending it again may work. */
   | { type: 'reject'; mid: Uint8Array; code: string; message: string; retryable: boolean }
 
-const TYPES = { envelope: 0x01, receipt: 0x02, reject: 0x03 } as const
+// 0x02 was a receipt for one message, signed on its own; receipts (0x04) replaced it.
+const TYPES = { envelope: 0x01, reject: 0x03, receipts: 0x04 } as const
 
 /** Encodes one frame. @throws DIRECT_FRAME_INVALID on a field out of range (a bug of the caller). */
 export function encodeFrame(frame: Frame): Uint8Array {
-  checkLength('mid', frame.mid, MID_BYTES)
   switch (frame.type) {
     case 'envelope': {
+      checkLength('mid', frame.mid, MID_BYTES)
       checkIndex(frame.index, frame.count)
       const out = new Uint8Array(ENVELOPE_HEADER + frame.sealed.length)
       const view = header(out, TYPES.envelope, frame.mid)
@@ -38,14 +46,28 @@ export function encodeFrame(frame: Frame): Uint8Array {
       out.set(frame.sealed, ENVELOPE_HEADER)
       return out
     }
-    case 'receipt': {
+    case 'receipts': {
+      const count = frame.mids.length
+      if (count < 1 || count > MAX_RECEIPT_BATCH)
+        throw invalid(`receipts for ${count} messages: expected 1 to ${MAX_RECEIPT_BATCH}`)
       checkLength('signature', frame.signature, SIGNATURE_BYTES)
-      const out = new Uint8Array(2 + MID_BYTES + 8 + SIGNATURE_BYTES)
-      header(out, TYPES.receipt, frame.mid).setBigUint64(2 + MID_BYTES, BigInt(checkTime(frame.deliveredAt)))
-      out.set(frame.signature, 2 + MID_BYTES + 8)
+      const out = new Uint8Array(RECEIPTS_HEADER + count * MID_BYTES + SIGNATURE_BYTES)
+      out[0] = FRAME_VERSION
+      out[1] = TYPES.receipts
+      const view = new DataView(out.buffer)
+      view.setUint16(2, count)
+      view.setBigUint64(4, BigInt(checkTime(frame.deliveredAt)))
+      let at = RECEIPTS_HEADER
+      for (const mid of frame.mids) {
+        checkLength('mid', mid, MID_BYTES)
+        out.set(mid, at)
+        at += MID_BYTES
+      }
+      out.set(frame.signature, at)
       return out
     }
     case 'reject': {
+      checkLength('mid', frame.mid, MID_BYTES)
       const code = new TextEncoder().encode(frame.code)
       const message = new TextEncoder().encode(frame.message.slice(0, 1000))
       if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(frame.code))
@@ -77,21 +99,34 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   if (bytes[0] !== FRAME_VERSION)
     throw invalid(`unknown frame version 0x${hex(bytes[0])}: this node reads version 0x01`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const mid = bytes.slice(2, 2 + MID_BYTES)
+  // Ids are copied (they outlive the frame: dedupe, receipts); the sealed box is a view, as
+  // it is opened at once and dropped.
   switch (bytes[1]) {
     case TYPES.envelope: {
       if (bytes.length < ENVELOPE_HEADER) throw invalid(`envelope truncated: ${bytes.length} bytes`)
       const index = view.getUint32(2 + MID_BYTES)
       const count = view.getUint32(2 + MID_BYTES + 4)
       if (count === 0 || index >= count) throw invalid(`envelope chunk ${index} of ${count} is out of range`)
-      return { type: 'envelope', mid, index, count, sealed: bytes.slice(ENVELOPE_HEADER) }
+      return {
+        type: 'envelope',
+        mid: bytes.slice(2, 2 + MID_BYTES),
+        index,
+        count,
+        sealed: bytes.subarray(ENVELOPE_HEADER),
+      }
     }
-    case TYPES.receipt: {
-      const size = 2 + MID_BYTES + 8 + SIGNATURE_BYTES
-      if (bytes.length !== size) throw invalid(`receipt must be ${size} bytes, got ${bytes.length}`)
-      const deliveredAt = Number(view.getBigUint64(2 + MID_BYTES))
+    case TYPES.receipts: {
+      const count = view.getUint16(2)
+      if (count < 1 || count > MAX_RECEIPT_BATCH)
+        throw invalid(`receipts for ${count} messages: expected 1 to ${MAX_RECEIPT_BATCH}`)
+      const size = RECEIPTS_HEADER + count * MID_BYTES + SIGNATURE_BYTES
+      if (bytes.length !== size)
+        throw invalid(`receipts for ${count} messages must be ${size} bytes, got ${bytes.length}`)
+      const deliveredAt = Number(view.getBigUint64(4))
       if (!Number.isSafeInteger(deliveredAt)) throw invalid('receipt time is out of range')
-      return { type: 'receipt', mid, deliveredAt, signature: bytes.slice(2 + MID_BYTES + 8) }
+      const ids = bytes.slice(RECEIPTS_HEADER, size - SIGNATURE_BYTES)
+      const mids = Array.from({ length: count }, (_, i) => ids.subarray(i * MID_BYTES, (i + 1) * MID_BYTES))
+      return { type: 'receipts', mids, deliveredAt, signature: bytes.slice(size - SIGNATURE_BYTES) }
     }
     case TYPES.reject: {
       let at = 2 + MID_BYTES
@@ -109,7 +144,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       if (bytes.length !== at + messageLength)
         throw invalid(`reject message: expected ${messageLength} bytes, got ${bytes.length - at}`)
       const message = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(at))
-      return { type: 'reject', mid, code, message, retryable: retryable === 1 }
+      return { type: 'reject', mid: bytes.slice(2, 2 + MID_BYTES), code, message, retryable: retryable === 1 }
     }
     default:
       throw invalid(`unknown frame type 0x${hex(bytes[1])}`)

@@ -2,9 +2,9 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { BridgeError } from '../../core/errors.ts'
 import { toHex } from '../../crypto/bytes.ts'
+import { StreamAnswers } from './answers.ts'
 import { type Assembled, MessageAssembler } from './assemble.ts'
-import { DIRECT_PROTOCOL, decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './frames.ts'
-import { signReceipt } from './receipt.ts'
+import { DIRECT_PROTOCOL, decodeFrame, MAX_FRAME_BYTES } from './frames.ts'
 import type { DirectDeps, DirectOptions } from './service.ts'
 
 /** An inbound stream with no message for this long is closed (the sender opens another). */
@@ -86,13 +86,22 @@ export class InboundStreams {
 
   /**
    * One inbound stream: messages one after the other, each answered (receipt or reject) once
-   * handed on, in order. It ends quietly when the sender closes it or it stays idle between
+   * handed on, in order; the receipts of messages handed on together share one signature
+   * (StreamAnswers). It ends quietly when the sender closes it or it stays idle between
    * messages; a bad frame or box resets it.
    */
   async serve(stream: Stream, connection: Connection, handler: InboundHandler): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
     const peer = connection.remotePeer.toString()
-    let answering = Promise.resolve()
+    const answers = new StreamAnswers(
+      this.#deps.identity,
+      (frame) => lp.write(frame, { signal: AbortSignal.timeout(this.#options.timeoutMs) }),
+      (err) => {
+        this.#drop(peer, undefined, err)
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      },
+    )
+    let handingOn = Promise.resolve()
     let inFlight = 0
     for (;;) {
       let first: Uint8Array
@@ -103,20 +112,23 @@ export class InboundStreams {
         const name = (err as { name?: string })?.name
         if (name !== 'UnexpectedEOFError' && name !== 'TimeoutError' && name !== 'AbortError')
           this.#drop(peer, undefined, err)
-        await answering
+        await handingOn
+        await answers.settled()
         await stream.close().catch(() => stream.abort(new Error('idle')))
         return
       }
-      const signal = AbortSignal.timeout(this.#options.timeoutMs)
       const assembler = new MessageAssembler(this.#deps.identity, this.#options.maxMessageBytes)
       try {
         let message = assembler.add(decodeFrame(first))
-        while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
-        // Hand on and answer in order, while the next messages are read and opened.
+        if (!message) {
+          const signal = AbortSignal.timeout(this.#options.timeoutMs)
+          while (!message) message = assembler.add(decodeFrame((await lp.read({ signal })).subarray()))
+        }
+        // Hand on in order, while the next messages are read and opened.
         const done = message
         inFlight++
-        answering = answering
-          .then(() => this.#answer(done, handler, peer, lp))
+        handingOn = handingOn
+          .then(() => this.#answer(done, handler, peer, answers))
           .catch((err: unknown) => {
             this.#drop(peer, done.mid, err)
             stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -124,59 +136,53 @@ export class InboundStreams {
           .finally(() => {
             inFlight--
           })
-        if (inFlight >= MAX_UNANSWERED) await answering
+        if (inFlight + answers.unanswered >= MAX_UNANSWERED) {
+          await handingOn
+          await answers.settled()
+        }
       } catch (err) {
-        await answering
+        await handingOn
         const mid = assembler.mid
         this.#drop(peer, mid, err)
         if (mid && err instanceof BridgeError)
-          await lp
-            .write(
-              encodeFrame({
-                type: 'reject',
-                mid,
-                code: err.code,
-                message: err.shortMessage,
-                retryable: err.retryable,
-              }),
-              {
-                signal,
-              },
-            )
-            .catch(() => {})
+          answers.reject({
+            type: 'reject',
+            mid,
+            code: err.code,
+            message: err.shortMessage,
+            retryable: err.retryable,
+          })
+        await answers.settled()
         stream.abort(err instanceof Error ? err : new Error(String(err)))
         return
       }
     }
   }
 
-  /** Hands one message on and writes its receipt, or a reject when it could not be handed on. */
+  /** Hands one message on and queues its receipt, or a reject when it could not be handed on. */
   async #answer(
     message: Assembled,
     handler: InboundHandler,
     peer: string,
-    lp: { write(data: Uint8Array, options?: { signal?: AbortSignal }): Promise<void> },
+    answers: StreamAnswers,
   ): Promise<void> {
-    let answer: Uint8Array
     try {
       await this.#handOn(message, handler, peer)
-      const deliveredAt = Date.now()
-      const signature = signReceipt(this.#deps.identity, message.mid, message.sender.publicKey, deliveredAt)
-      answer = encodeFrame({ type: 'receipt', mid: message.mid, deliveredAt, signature })
     } catch (err) {
       // The message is fine but could not be handed on (the pipeline is down): say so and
       // keep the stream; the sender retries it later.
       if (!(err instanceof BridgeError)) throw err
       this.#drop(peer, message.mid, err)
-      answer = encodeFrame({
+      answers.reject({
         type: 'reject',
         mid: message.mid,
         code: err.code,
         message: err.shortMessage,
         retryable: err.retryable,
       })
+      return
     }
-    await lp.write(answer, { signal: AbortSignal.timeout(this.#options.timeoutMs) })
+    answers.delivered(message.mid, message.sender.publicKey)
   }
 
   #drop(peer: string, mid: Uint8Array | undefined, err: unknown): void {

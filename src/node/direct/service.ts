@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { BridgeError } from '../../core/errors.ts'
 import { type NodeIdentity, publicKeyFromPeerId } from '../../crypto/identity.ts'
+import { Lru } from '../../crypto/lru.ts'
 import { seal } from '../../crypto/sealed-box.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { Host } from '../host.ts'
 import type { NodeMetrics } from '../metrics.ts'
-import { sameBytes, tooLarge } from './assemble.ts'
+import { tooLarge } from './assemble.ts'
 import { chunkPlaintexts } from './chunks.ts'
 import { DIRECT_PROTOCOL, encodeFrame, type Frame, MID_BYTES } from './frames.ts'
 import { type InboundHandler, InboundStreams, type SeenIds } from './inbound.ts'
-import { type Receipt, verifyReceipt } from './receipt.ts'
+import { type Receipt, verifyReceipts } from './receipt.ts'
 import { OutboundSession } from './session.ts'
 
 export { DIRECT_PROTOCOL } from './frames.ts'
@@ -42,6 +43,10 @@ export class DirectMessages {
   readonly #options: DirectOptions
   readonly #sessions = new Map<string, Promise<OutboundSession>>()
   readonly #inbound: InboundStreams
+  /** Ed25519 keys of peer ids written to: parsing a peer id (base58, multihash) costs per message. */
+  readonly #peerKeys = new Lru<string, Uint8Array>(1024)
+  /** Whether each receipts frame verified: one frame answers many sends, checked once. */
+  readonly #verified = new WeakMap<Frame, boolean>()
 
   constructor(deps: DirectDeps, options: DirectOptions) {
     this.#inbound = new InboundStreams(deps, options)
@@ -84,10 +89,8 @@ export class DirectMessages {
   ): Promise<Receipt> {
     const mid = options.mid ?? randomBytes(MID_BYTES)
     const frames = this.envelopes(peerId, payload, mid)
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(this.#options.timeoutMs),
-      ...(options.signal ? [options.signal] : []),
-    ])
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs)
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout
     let reply: Frame
     try {
       const session = await this.#session(peerId, signal)
@@ -132,7 +135,7 @@ export class DirectMessages {
   envelopes(peerId: string, payload: Uint8Array, mid: Uint8Array): Uint8Array[] {
     if (payload.length > this.#options.maxMessageBytes)
       throw tooLarge(payload.length, this.#options.maxMessageBytes)
-    const recipientKey = publicKeyFromPeerId(peerId)
+    const recipientKey = this.#publicKeyOf(peerId)
     const plaintexts = chunkPlaintexts(mid, payload)
     return plaintexts.map((plaintext, index) =>
       encodeFrame({
@@ -150,9 +153,18 @@ export class DirectMessages {
     return this.#inbound.acceptHeld(frames, handler, holder)
   }
 
+  /** @throws PEER_ID_INVALID, PEER_ID_NOT_ED25519. */
+  #publicKeyOf(peerId: string): Uint8Array {
+    let key = this.#peerKeys.get(peerId)
+    if (key === undefined) {
+      key = publicKeyFromPeerId(peerId)
+      this.#peerKeys.set(peerId, key)
+    }
+    return key
+  }
+
+  /** The answer the session matched to `mid`: a reject, or receipts that include `mid`. */
   #settle(peerId: string, mid: Uint8Array, reply: Frame): Receipt {
-    if (!sameBytes(reply.mid, mid))
-      throw new BridgeError('DIRECT_RECEIPT_INVALID', `${peerId} answered for another message`)
     if (reply.type === 'reject')
       throw new BridgeError(
         'DIRECT_REJECTED',
@@ -162,22 +174,27 @@ export class DirectMessages {
           status: 502,
         },
       )
-    if (reply.type !== 'receipt')
+    if (reply.type !== 'receipts')
       throw new BridgeError('DIRECT_RECEIPT_INVALID', `${peerId} answered with an envelope`)
-    const receipt: Receipt = {
-      mid,
-      recipient: peerId,
-      deliveredAt: reply.deliveredAt,
-      signature: reply.signature,
+    let verified = this.#verified.get(reply)
+    if (verified === undefined) {
+      verified = verifyReceipts(reply, this.#publicKeyOf(peerId), this.#deps.identity.publicKey)
+      this.#verified.set(reply, verified)
     }
-    if (!verifyReceipt(receipt, this.#deps.identity.publicKey))
+    if (!verified)
       throw new BridgeError('DIRECT_RECEIPT_INVALID', `the receipt from ${peerId} does not verify`, {
         hint: 'the peer is broken or not who its peer id says; the message is treated as not delivered',
         retryable: true,
         status: 502,
       })
     this.#deps.metrics.direct('sent')
-    return receipt
+    return {
+      mid,
+      recipient: peerId,
+      deliveredAt: reply.deliveredAt,
+      signature: reply.signature,
+      mids: reply.mids,
+    }
   }
 }
 

@@ -10,8 +10,9 @@ interface Waiter {
 
 /**
  * One outbound stream to a peer that carries many messages: their envelopes are written one
- * message after the other (never interleaved), and the recipient answers each in order. Many
- * messages are in flight at once, so throughput is not bound by the round trip.
+ * message after the other (never interleaved), and the recipient answers them in order, several
+ * at once when it can (one receipts frame). Many messages are in flight at once, so throughput
+ * is not bound by the round trip.
  */
 export class OutboundSession {
   readonly #stream: Stream
@@ -34,7 +35,9 @@ export class OutboundSession {
   }
 
   /**
-   * Writes one message's frames and resolves with the recipient's answer to it.
+   * Writes one message's frames and resolves with the recipient's answer to it: its reject,
+   * or a receipts frame whose mids include `mid` (the same frame object for every message it
+   * answers, so its signature need be checked once).
    * @throws the stream's error when it fails (the caller reports the peer unreachable), or
    *   the signal's reason when it aborts first (a late answer is then ignored).
    */
@@ -82,15 +85,22 @@ export class OutboundSession {
     try {
       for (;;) {
         const frame = decodeFrame((await this.#lp.read()).subarray())
-        const key = toHex(frame.mid)
-        const list = this.#waiting.get(key)
-        const waiter = list?.shift()
-        if (list?.length === 0) this.#waiting.delete(key)
-        waiter?.resolve(frame)
+        // One receipts frame answers many messages: each of their senders gets the same frame.
+        if (frame.type === 'receipts') for (const mid of frame.mids) this.#resolve(mid, frame)
+        else this.#resolve(frame.mid, frame)
       }
     } catch (err) {
       this.#fail(err)
     }
+  }
+
+  /** Resolves the oldest waiter for `mid`; an answer nobody waits for (it timed out) is dropped. */
+  #resolve(mid: Uint8Array, frame: Frame): void {
+    const key = toHex(mid)
+    const list = this.#waiting.get(key)
+    const waiter = list?.shift()
+    if (list?.length === 0) this.#waiting.delete(key)
+    waiter?.resolve(frame)
   }
 
   #fail(err: unknown): void {

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect } from 'vitest'
 import { BridgeError } from '../../../../src/core/errors.ts'
-import { generateIdentity } from '../../../../src/crypto/identity.ts'
+import { generateIdentity, identityFromSeed } from '../../../../src/crypto/identity.ts'
 import { open, seal } from '../../../../src/crypto/sealed-box.ts'
 import { CHUNK_BYTES, chunkData, chunkPlaintexts } from '../../../../src/node/direct/chunks.ts'
 import {
@@ -9,9 +10,15 @@ import {
   encodeFrame,
   type Frame,
   MAX_FRAME_BYTES,
+  MAX_RECEIPT_BATCH,
   MID_BYTES,
 } from '../../../../src/node/direct/frames.ts'
-import { signReceipt, verifyReceipt } from '../../../../src/node/direct/receipt.ts'
+import {
+  receiptBytes,
+  signReceipts,
+  verifyReceipt,
+  verifyReceipts,
+} from '../../../../src/node/direct/receipt.ts'
 
 const mid = fc.uint8Array({ minLength: MID_BYTES, maxLength: MID_BYTES })
 const frame: fc.Arbitrary<Frame> = fc.oneof(
@@ -27,8 +34,8 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
         .map((index) => ({ type: 'envelope' as const, mid, index, count, sealed })),
     ),
   fc.record({
-    type: fc.constant('receipt' as const),
-    mid,
+    type: fc.constant('receipts' as const),
+    mids: fc.array(mid, { minLength: 1, maxLength: 8 }),
     deliveredAt: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     signature: fc.uint8Array({ minLength: 64, maxLength: 64 }),
   }),
@@ -81,13 +88,15 @@ describe('direct message frames', () => {
 
   test('unknown version and type, oversize frames and out-of-range chunks say what was wrong', () => {
     const good = encodeFrame({
-      type: 'receipt',
-      mid: new Uint8Array(32),
+      type: 'receipts',
+      mids: [new Uint8Array(32)],
       deliveredAt: 1,
       signature: new Uint8Array(64),
     })
     expect(() => decodeFrame(Uint8Array.of(2, ...good.subarray(1)))).toThrow('unknown frame version 0x02')
     expect(() => decodeFrame(Uint8Array.of(1, 9, ...good.subarray(2)))).toThrow('unknown frame type 0x09')
+    // 0x02, the single receipt of earlier builds, is no longer read.
+    expect(() => decodeFrame(Uint8Array.of(1, 2, ...good.subarray(2)))).toThrow('unknown frame type 0x02')
     expect(() => decodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1))).toThrow(`exceeds ${MAX_FRAME_BYTES}`)
     const envelope = encodeFrame({
       type: 'envelope',
@@ -98,6 +107,24 @@ describe('direct message frames', () => {
     })
     envelope[2 + 32 + 3] = 5 // index 5 of 2
     expect(() => decodeFrame(envelope)).toThrow('chunk 5 of 2 is out of range')
+  })
+
+  test('receipts cover 1 to MAX_RECEIPT_BATCH ids, and their count must match their length', () => {
+    const receipts = (n: number) => ({
+      type: 'receipts' as const,
+      mids: Array.from({ length: n }, () => new Uint8Array(32)),
+      deliveredAt: 1,
+      signature: new Uint8Array(64),
+    })
+    expectInvalid(() => encodeFrame(receipts(0)))
+    expectInvalid(() => encodeFrame(receipts(MAX_RECEIPT_BATCH + 1)))
+    expect(decodeFrame(encodeFrame(receipts(MAX_RECEIPT_BATCH)))).toMatchObject({ type: 'receipts' })
+    const two = encodeFrame(receipts(2))
+    two[3] = 3 // count 3, length of 2
+    expect(() => decodeFrame(two)).toThrow('receipts for 3 messages must be')
+    two[3] = 0 // count 0
+    expect(() => decodeFrame(two)).toThrow('receipts for 0 messages')
+    expectInvalid(() => encodeFrame({ ...receipts(1), mids: [new Uint8Array(31)] }))
   })
 })
 
@@ -121,17 +148,28 @@ describe('chunks', () => {
 })
 
 describe('receipts', () => {
-  test('a receipt verifies for its sender only, and not once any field changes', () => {
+  test('one signature covers a batch: it verifies for its sender only, and not once any field changes', () => {
     const [sender, recipient, other] = [generateIdentity(), generateIdentity(), generateIdentity()]
-    const id = new Uint8Array(32).fill(7)
+    const mids = [1, 2, 3].map((n) => new Uint8Array(32).fill(n))
     const deliveredAt = Date.now()
-    const signature = signReceipt(recipient, id, sender.publicKey, deliveredAt)
-    const receipt = { mid: id, recipient: recipient.peerId, deliveredAt, signature }
+    const signature = signReceipts(recipient, mids, sender.publicKey, deliveredAt)
+    const batch = { mids, deliveredAt, signature }
+    expect(verifyReceipts(batch, recipient.publicKey, sender.publicKey)).toBe(true)
+    expect(verifyReceipts(batch, recipient.publicKey, other.publicKey)).toBe(false)
+    expect(verifyReceipts(batch, other.publicKey, sender.publicKey)).toBe(false)
+    expect(
+      verifyReceipts({ ...batch, deliveredAt: deliveredAt + 1 }, recipient.publicKey, sender.publicKey),
+    ).toBe(false)
+    for (const changed of [mids.slice(1), [...mids].reverse(), [...mids, new Uint8Array(32)], []])
+      expect(verifyReceipts({ ...batch, mids: changed }, recipient.publicKey, sender.publicKey)).toBe(false)
+
+    // Each message's Receipt carries the batch, so it can be checked on its own later.
+    const receipt = { mid: mids[1] as Uint8Array, recipient: recipient.peerId, deliveredAt, signature, mids }
     expect(verifyReceipt(receipt, sender.publicKey)).toBe(true)
     expect(verifyReceipt(receipt, other.publicKey)).toBe(false)
-    expect(verifyReceipt({ ...receipt, deliveredAt: deliveredAt + 1 }, sender.publicKey)).toBe(false)
     expect(verifyReceipt({ ...receipt, recipient: other.peerId }, sender.publicKey)).toBe(false)
-    expect(verifyReceipt({ ...receipt, mid: new Uint8Array(32) }, sender.publicKey)).toBe(false)
+    // A valid batch that does not cover the message proves nothing about it.
+    expect(verifyReceipt({ ...receipt, mid: new Uint8Array(32).fill(9) }, sender.publicKey)).toBe(false)
   })
 
   test('a sealed chunk opens only for its recipient and names its sender', () => {
@@ -139,5 +177,44 @@ describe('receipts', () => {
     const [plaintext] = chunkPlaintexts(new Uint8Array(32), new TextEncoder().encode('hi'))
     const opened = open(recipient, seal(sender, recipient.peerId, plaintext as Uint8Array))
     expect(opened.senderPeerId).toBe(sender.peerId)
+  })
+})
+
+describe('receipts: the vector of docs/wire.md', () => {
+  /** The fields of "Vector: receipts" (a label, then hex that may continue on indented lines). */
+  function vectorFromDoc(): Record<string, string> {
+    const doc = readFileSync(new URL('../../../../docs/wire.md', import.meta.url), 'utf8')
+    const block = /^#### Vector: receipts\n[\s\S]*?```text\n([\s\S]*?)```/m.exec(doc)?.[1]
+    expect(block, 'docs/wire.md has the receipts vector').toBeDefined()
+    const fields: Record<string, string> = {}
+    let current = ''
+    for (const line of (block as string).split('\n').filter((l) => l.trim())) {
+      const [first = '', second = ''] = line.trim().split(/\s+/)
+      if (line.startsWith(' ')) {
+        fields[current] += first
+      } else {
+        current = first
+        fields[current] = second
+      }
+    }
+    return fields
+  }
+
+  test('signing and encoding give the bytes on the page, and they decode and verify', () => {
+    const seed = (first: number) => Uint8Array.from({ length: 32 }, (_, i) => first + i)
+    const [sender, recipient] = [identityFromSeed(seed(0)), identityFromSeed(seed(32))]
+    const mids = [new Uint8Array(32).fill(0x11), new Uint8Array(32).fill(0x22)]
+    const deliveredAt = 1_700_000_000_000
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+    const signature = signReceipts(recipient, mids, sender.publicKey, deliveredAt)
+    const frame = encodeFrame({ type: 'receipts', mids, deliveredAt, signature })
+    const doc = vectorFromDoc()
+    expect(hex(receiptBytes(mids, sender.publicKey, deliveredAt))).toBe(doc.signed)
+    expect(hex(frame)).toBe(doc.frame)
+    const decoded = decodeFrame(new Uint8Array(Buffer.from(doc.frame as string, 'hex')))
+    expect(decoded).toEqual({ type: 'receipts', mids, deliveredAt, signature })
+    expect(
+      verifyReceipts(decoded as typeof decoded & { type: 'receipts' }, recipient.publicKey, sender.publicKey),
+    ).toBe(true)
   })
 })
