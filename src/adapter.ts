@@ -59,6 +59,8 @@ export interface LinkView {
 
 export interface LinkLookup {
   get(id: string): Promise<LinkView | undefined>
+  /** The links with an endpoint of this network and address (e.g. a Matrix room's portals). */
+  findByEndpoint(network: string, address: string): Promise<LinkView[]>
 }
 
 /** A plugin, configured: builds its adapter from the runtime's components. */
@@ -75,6 +77,11 @@ export interface AdapterContext {
   ingest(msg: BridgeMessage): Promise<IngestResult>
   /** A Hono app mounted at `/adapters/<network>/`; routes there are served as they are (own auth). */
   readonly routes: Hono
+  /**
+   * A Hono app mounted at the server's root, for paths a network's spec fixes (Matrix's
+   * `/_matrix/app/v1/`). Its routes authenticate themselves and set their own body limit.
+   */
+  readonly specRoutes: Hono
   /** Aborted when the bridge is stopping. */
   readonly signal: AbortSignal
 }

@@ -128,6 +128,7 @@ export async function startBridge(
       readiness: [
         { name: 'store', check: () => store.ping() },
         { name: 'queue', check: async () => void (await pipeline.api.queue.counts('deliver')) },
+        ...pipeline.readiness,
         ...(node
           ? [
               {

@@ -1,10 +1,14 @@
 import { Hono } from 'hono'
 import type { Registry } from 'prom-client'
 import { type GroupsPort, type IdentitiesPort, mainframe } from '../adapters/mainframe/index.ts'
+import { matrix } from '../adapters/matrix/index.ts'
+import { loadRegistration } from '../adapters/matrix/registration.ts'
 import { webhook } from '../adapters/webhook/index.ts'
-import type { Adapter } from './adapter.ts'
+import { type Adapter, reportsHealth } from './adapter.ts'
 import type { PipelineApi } from './api/app.ts'
+import type { ReadinessCheck } from './api/routes/health.ts'
 import type { Config } from './config/schema.ts'
+import { BridgeError } from './core/errors.ts'
 import type { Logger } from './log/logger.ts'
 import type { MainframeNode } from './node/node.ts'
 import { openQueue } from './queue/index.ts'
@@ -17,6 +21,8 @@ import { VERSION } from './version.ts'
 
 export interface Pipeline {
   readonly api: PipelineApi
+  /** One /readyz check per adapter that reports its health (Matrix: the homeserver ping). */
+  readonly readiness: ReadinessCheck[]
   /** Stops adapters, drains the workers (active jobs finish), closes the queue. */
   stop(): Promise<void>
 }
@@ -69,6 +75,18 @@ export async function startPipeline(
     })
     adapters.set('webhook', factory({ ...components, log: log.child({ adapter: 'webhook' }) }))
   }
+  const matrixConfig = config.adapters.matrix
+  if (role !== 'node' && matrixConfig.enabled) {
+    const factory = matrix({
+      homeserverUrl: matrixConfig.homeserver_url,
+      serverName: matrixConfig.server_name,
+      registration: await loadRegistration(matrixConfig.registration),
+      maxBodyBytes: matrixConfig.max_body_bytes,
+      mediaMaxBytes: matrixConfig.media_max_bytes,
+      dedupe: store.dedupe,
+    })
+    adapters.set('matrix', factory({ ...components, log: log.child({ adapter: 'matrix' }) }))
+  }
   const relay = createRelay({
     store,
     links,
@@ -88,15 +106,32 @@ export async function startPipeline(
   })
   const controller = new AbortController()
   const adapterRoutes = new Map<string, Hono>()
+  const specRoutes = new Hono()
   for (const [network, adapter] of adapters) {
     const routes = new Hono()
     adapterRoutes.set(network, routes)
-    await adapter.start({ ingest: (msg) => relay.ingest(msg, network), routes, signal: controller.signal })
+    await adapter.start({
+      ingest: (msg) => relay.ingest(msg, network),
+      routes,
+      specRoutes,
+      signal: controller.signal,
+    })
   }
   await relay.start()
   log.info({ queue: queue.name, adapters: [...adapters.keys()] }, 'pipeline started')
   return {
-    api: { store, links, queue, relay, nodeAddress, adapterRoutes },
+    api: { store, links, queue, relay, nodeAddress, adapterRoutes, specRoutes },
+    readiness: [...adapters.values()].filter(reportsHealth).map((adapter) => ({
+      name: adapter.network,
+      async check() {
+        const { ok, detail } = await adapter.health()
+        if (!ok)
+          throw new BridgeError('ADAPTER_UNHEALTHY', `${adapter.network}: ${detail ?? 'not healthy'}`, {
+            retryable: true,
+            status: 503,
+          })
+      },
+    })),
     async stop() {
       controller.abort()
       for (const adapter of adapters.values())

@@ -32,6 +32,8 @@ export interface PipelineApi {
   readonly nodeAddress: string
   /** Each adapter's own routes, mounted at /adapters/<network>/ (they authenticate themselves). */
   readonly adapterRoutes: ReadonlyMap<string, Hono>
+  /** Routes at fixed paths of a network's spec (Matrix's /_matrix/), mounted at the root. */
+  readonly specRoutes?: Hono
 }
 
 export interface ApiDeps {
@@ -68,17 +70,17 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.onError((err, c) => errorResponse(c, err, deps.log))
   app.notFound(notFound)
   app.use(httpMetrics(deps.metrics))
-  app.use(
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new BridgeError('BODY_TOO_LARGE', `request body larger than ${deps.maxBodyBytes} bytes`, {
-          status: 413,
-          hint: 'send a smaller body, or raise api.max_body_bytes',
-        })
-      },
-    }),
-  )
+  const limit = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: () => {
+      throw new BridgeError('BODY_TOO_LARGE', `request body larger than ${deps.maxBodyBytes} bytes`, {
+        status: 413,
+        hint: 'send a smaller body, or raise api.max_body_bytes',
+      })
+    },
+  })
+  // A homeserver's transactions (up to 100 events of 64 KiB) have their own limit there.
+  app.use((c, next) => (c.req.path.startsWith('/_matrix/') ? next() : limit(c, next)))
 
   app.route('/', healthRoutes(deps.readiness))
   app.route('/', nodeRoutes(deps.node, read))
@@ -99,6 +101,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     app.route('/', queueRoutes(pipeline, read, admin))
     app.route('/', identityRoutes(pipeline.store.identities, read))
     for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
+    if (pipeline.specRoutes) app.route('/', pipeline.specRoutes)
   }
 
   if (deps.groups) app.route('/', groupRoutes(deps.groups, read, requireScope(deps.tokens, 'admin')))

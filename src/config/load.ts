@@ -39,6 +39,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
     node: { ...raw.node, key_file: inData(raw.node.key_file) },
     store: { ...raw.store, sqlite: { path: inData(raw.store.sqlite.path) } },
     queue: { ...raw.queue, sqlite: { path: inData(raw.queue.sqlite.path) } },
+    adapters: {
+      ...raw.adapters,
+      matrix: { ...raw.adapters.matrix, registration: inData(raw.adapters.matrix.registration) },
+    },
     ...(source ? { source } : {}),
   }
 }

@@ -117,6 +117,28 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        matrix: z
+          .object({
+            enabled: z.boolean().default(false),
+            homeserver_url: z
+              .string()
+              .regex(/^https?:\/\//, 'expected the client API base URL, e.g. http://127.0.0.1:8008')
+              .default('http://127.0.0.1:8008'),
+            server_name: z
+              .string()
+              .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'expected the server name of user ids, e.g. example.org')
+              .default('localhost'),
+            registration: z.string().min(1).default('registration.yaml'),
+            max_body_bytes: z.number().int().min(1024).max(65_536).default(65_536),
+            media_max_bytes: z
+              .number()
+              .int()
+              .min(1)
+              .max(1024 * 1024 * 1024)
+              .default(16 * 1024 * 1024),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

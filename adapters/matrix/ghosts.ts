@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto'
+import type { DedupeRepo } from '../../src/store/port.ts'
+import type { Homeserver } from './homeserver.ts'
+import { GHOST_PREFIX } from './registration.ts'
+
+/**
+ * Ghosts: the Matrix users that speak for people of other networks in portal rooms. A
+ * Mainframe peer `mf:<peer id>` is `@_mainframe_<peer id, escaped>:<server>`, reversibly (the
+ * spec's mapping of upper case to `_` + lower case, `_` to `__`), so a user query for such an
+ * id can be answered; anyone else (an email address, a webhook sender) is a hash of the
+ * address, named by a display name.
+ */
+export function ghostLocalpart(sender: string): string {
+  if (sender.startsWith('mf:')) return `${GHOST_PREFIX}${escapeLocalpart(sender.slice(3))}`
+  return `${GHOST_PREFIX}x${createHash('sha256').update(sender).digest('hex').slice(0, 32)}`
+}
+
+/** The peer id a Mainframe ghost's localpart stands for, or undefined for any other localpart. */
+export function peerIdOfGhost(localpart: string): string | undefined {
+  if (!localpart.startsWith(GHOST_PREFIX) || localpart.startsWith(`${GHOST_PREFIX}x`)) return undefined
+  const peerId = unescapeLocalpart(localpart.slice(GHOST_PREFIX.length))
+  return peerId !== undefined && /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/.test(peerId) ? peerId : undefined
+}
+
+/** The display name of a sender's ghost: who they are, and that they came over the bridge. */
+export function ghostDisplayName(sender: string): string {
+  if (sender.startsWith('mf:')) return `${sender.slice(3, 11)}…${sender.slice(-6)} (Mainframe)`
+  const [scheme, ...rest] = sender.split(':')
+  const who = rest.join(':')
+  const network = scheme === 'mailto' ? 'email' : scheme === 'eip155' ? 'chain' : (scheme ?? 'bridge')
+  return `${who.length > 64 ? `${who.slice(0, 63)}…` : who} (${network})`
+}
+
+function escapeLocalpart(id: string): string {
+  return id.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`))
+}
+
+function unescapeLocalpart(escaped: string): string | undefined {
+  let out = ''
+  for (let i = 0; i < escaped.length; i++) {
+    const c = escaped[i] as string
+    if (c !== '_') {
+      out += c
+      continue
+    }
+    const next = escaped[++i]
+    if (next === undefined) return undefined
+    out += next === '_' ? '_' : next.toUpperCase()
+  }
+  return out
+}
+
+/** How long a ghost's registration is remembered in the store: re-checked monthly. */
+const GHOST_TTL_MS = 30 * 24 * 3600_000
+
+/**
+ * Makes ghosts exist and be in rooms before they speak. Registration (with the display name)
+ * is remembered in the store, so a restart does not register every ghost again; room
+ * membership is remembered in memory and repaired on the first refusal.
+ */
+export class Ghosts {
+  readonly #hs: Homeserver
+  readonly #dedupe: DedupeRepo
+  readonly #server: string
+  readonly #bot: string
+  readonly #registered = new Set<string>()
+  readonly #joined = new Set<string>()
+
+  constructor(hs: Homeserver, dedupe: DedupeRepo, serverName: string, botUserId: string) {
+    this.#hs = hs
+    this.#dedupe = dedupe
+    this.#server = serverName
+    this.#bot = botUserId
+  }
+
+  /** The ghost of `sender`, registered and named. */
+  async ensure(sender: string): Promise<string> {
+    const localpart = ghostLocalpart(sender)
+    const userId = `@${localpart}:${this.#server}`
+    if (this.#registered.has(userId)) return userId
+    if (!(await this.#dedupe.has('matrix-ghost', userId))) {
+      await this.#hs.register(localpart)
+      await this.#hs.setDisplayName(userId, ghostDisplayName(sender))
+      await this.#dedupe.remember('matrix-ghost', userId, GHOST_TTL_MS)
+    }
+    this.#registered.add(userId)
+    return userId
+  }
+
+  /** Joins the ghost to the room, the bot inviting it first (portal rooms are invite-only). */
+  async enter(roomId: string, userId: string): Promise<void> {
+    const key = `${roomId}|${userId}`
+    if (this.#joined.has(key)) return
+    await this.#hs.invite(roomId, this.#bot, userId).catch(() => {
+      // Already invited or joined, or the bot may not invite: the join below says which.
+    })
+    await this.#hs.join(roomId, userId)
+    this.#joined.add(key)
+  }
+
+  /** Forgets that the ghost is in the room (it was kicked, or the room was left). */
+  left(roomId: string, userId: string): void {
+    this.#joined.delete(`${roomId}|${userId}`)
+  }
+}

@@ -1,0 +1,218 @@
+import {
+  ClientPrefix,
+  createClient,
+  type ICreateClientOpts,
+  type IRequestOpts,
+  type MatrixClient,
+  MatrixError,
+  Method,
+} from 'matrix-js-sdk'
+import { BridgeError } from '../../src/core/errors.ts'
+import type { Logger } from '../../src/log/logger.ts'
+
+/**
+ * The bridge → homeserver side of the application service: client-server calls made with the
+ * as_token through matrix-js-sdk, as the bridge bot or as a ghost (`?user_id=`). Every failure
+ * becomes a BridgeError: 429, 5xx and network errors retryable, other 4xx not.
+ */
+export class Homeserver {
+  readonly #client: MatrixClient
+  readonly #asToken: string
+  readonly #baseUrl: string
+  readonly #log: Logger
+
+  constructor(options: { baseUrl: string; asToken: string; botUserId: string; log: Logger }) {
+    this.#baseUrl = options.baseUrl
+    this.#asToken = options.asToken
+    this.#log = options.log
+    this.#client = createClient({
+      baseUrl: options.baseUrl,
+      accessToken: options.asToken,
+      userId: options.botUserId,
+      logger: sdkLogger(options.log),
+      localTimeoutMs: 30_000,
+    })
+  }
+
+  /**
+   * `POST /_matrix/client/v1/appservice/{id}/ping`: the homeserver calls our ping route back;
+   * resolves with its round trip in ms.
+   */
+  async ping(appserviceId: string): Promise<number> {
+    const answer = await this.#call<{ duration_ms: number }>(
+      Method.Post,
+      `/appservice/${encodeURIComponent(appserviceId)}/ping`,
+      {},
+      {},
+      ClientPrefix.V1,
+    )
+    return answer.duration_ms
+  }
+
+  /** Registers a user of the namespace; one that exists already is fine. */
+  async register(localpart: string): Promise<void> {
+    try {
+      await this.#call(
+        Method.Post,
+        '/register',
+        {},
+        {
+          type: 'm.login.application_service',
+          username: localpart,
+          inhibit_login: true,
+        },
+      )
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'MATRIX_M_USER_IN_USE') return
+      throw err
+    }
+  }
+
+  async setDisplayName(userId: string, name: string): Promise<void> {
+    await this.#call(
+      Method.Put,
+      `/profile/${encodeURIComponent(userId)}/displayname`,
+      { user_id: userId },
+      {
+        displayname: name,
+      },
+    )
+  }
+
+  async join(roomId: string, userId: string): Promise<void> {
+    await this.#call(Method.Post, `/join/${encodeURIComponent(roomId)}`, { user_id: userId }, {})
+  }
+
+  async invite(roomId: string, inviter: string, invitee: string): Promise<void> {
+    await this.#call(
+      Method.Post,
+      `/rooms/${encodeURIComponent(roomId)}/invite`,
+      { user_id: inviter },
+      {
+        user_id: invitee,
+      },
+    )
+  }
+
+  /**
+   * Sends an event as `userId`, with the origin's timestamp (`ts`, timestamp massaging) and a
+   * transaction id the homeserver dedupes per user: the same delivery retried is one event.
+   */
+  async send(
+    roomId: string,
+    userId: string,
+    type: string,
+    content: Record<string, unknown>,
+    txnId: string,
+    ts?: number,
+  ): Promise<string> {
+    const query: Record<string, string> = { user_id: userId, ...(ts === undefined ? {} : { ts: String(ts) }) }
+    const path = `/rooms/${encodeURIComponent(roomId)}/send/${encodeURIComponent(type)}/${encodeURIComponent(txnId)}`
+    const answer = await this.#call<{ event_id: string }>(Method.Put, path, query, content)
+    return answer.event_id
+  }
+
+  async redact(
+    roomId: string,
+    userId: string,
+    eventId: string,
+    txnId: string,
+    reason?: string,
+  ): Promise<string> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/redact/${encodeURIComponent(eventId)}/${encodeURIComponent(txnId)}`
+    const answer = await this.#call<{ event_id: string }>(
+      Method.Put,
+      path,
+      { user_id: userId },
+      reason === undefined ? {} : { reason },
+    )
+    return answer.event_id
+  }
+
+  /** Whether the room's state has an m.room.encryption event (read as the bot). */
+  async isEncrypted(roomId: string): Promise<boolean> {
+    try {
+      await this.#call(Method.Get, `/rooms/${encodeURIComponent(roomId)}/state/m.room.encryption/`, {})
+      return true
+    } catch (err) {
+      if (err instanceof BridgeError && err.code === 'MATRIX_M_NOT_FOUND') return false
+      throw err
+    }
+  }
+
+  async #call<T = unknown>(
+    method: Method,
+    path: string,
+    query: Record<string, string>,
+    body?: Record<string, unknown>,
+    prefix: string = ClientPrefix.V3,
+  ): Promise<T> {
+    try {
+      return await this.#client.http.authedRequest<T>(method, path, query, body, { prefix } as IRequestOpts)
+    } catch (err) {
+      throw homeserverError(err, method, path, this.#baseUrl)
+    }
+  }
+
+  /** For the log: which homeserver, never the token. */
+  toJSON() {
+    return { baseUrl: this.#baseUrl, hasToken: this.#asToken.length > 0 }
+  }
+
+  stop(): void {
+    this.#client.stopClient()
+    this.#log.debug('homeserver client stopped')
+  }
+}
+
+/** A homeserver failure as a BridgeError with the Matrix errcode in its code. */
+export function homeserverError(err: unknown, method: string, path: string, baseUrl: string): BridgeError {
+  if (err instanceof MatrixError) {
+    const status = err.httpStatus ?? 500
+    const errcode = err.errcode ?? 'M_UNKNOWN'
+    return new BridgeError(
+      `MATRIX_${errcode}`,
+      `${method} ${path.split('?')[0]} → ${status} ${errcode}: ${err.data?.error ?? ''}`.trim(),
+      {
+        hint: hintFor(errcode, status),
+        status: status >= 400 && status < 600 ? (status as 400) : 502,
+        retryable: status === 429 || status >= 500,
+        cause: err,
+      },
+    )
+  }
+  return new BridgeError(
+    'MATRIX_UNREACHABLE',
+    `${method} ${path.split('?')[0]}: the homeserver at ${baseUrl} did not answer`,
+    {
+      hint: 'check adapters.matrix.homeserver_url and that the homeserver runs; the bridge retries',
+      retryable: true,
+      status: 502,
+      cause: err,
+    },
+  )
+}
+
+function hintFor(errcode: string, status: number): string {
+  if (errcode === 'M_UNKNOWN_TOKEN' || (errcode === 'M_FORBIDDEN' && status === 401))
+    return "the homeserver does not know the as_token: load this bridge's registration.yaml in it and restart it"
+  if (errcode === 'M_EXCLUSIVE') return 'the user is outside the registration namespaces'
+  if (errcode === 'M_FORBIDDEN')
+    return 'the ghost or bot lacks the permission in that room (membership, power level)'
+  if (status === 429) return 'rate limited: set rate_limited: false in the registration; retried with backoff'
+  return 'see the homeserver log for the request'
+}
+
+/** matrix-js-sdk logs through ours at debug (it is chatty), warnings and errors as they are. */
+function sdkLogger(log: Logger): NonNullable<ICreateClientOpts['logger']> {
+  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : String(p))).join(' ')
+  const logger: NonNullable<ICreateClientOpts['logger']> = {
+    trace: () => {},
+    debug: () => {},
+    info: (...parts: unknown[]) => log.debug({ sdk: text(parts) }, 'matrix-js-sdk'),
+    warn: (...parts: unknown[]) => log.warn({ sdk: text(parts) }, 'matrix-js-sdk'),
+    error: (...parts: unknown[]) => log.error({ sdk: text(parts) }, 'matrix-js-sdk'),
+    getChild: () => logger,
+  }
+  return logger
+}

@@ -1,0 +1,302 @@
+import type {
+  Adapter,
+  AdapterComponents,
+  AdapterContext,
+  AdapterFactory,
+  Capabilities,
+  Delivery,
+  HealthReporting,
+  Target,
+} from '../../src/adapter.ts'
+import { BridgeError } from '../../src/core/errors.ts'
+import { type MessageId, messageId } from '../../src/core/ids.ts'
+import type { BridgeMessage } from '../../src/core/message.ts'
+import { Lru } from '../../src/crypto/lru.ts'
+import type { DedupeRepo } from '../../src/store/port.ts'
+import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
+import { Ghosts, peerIdOfGhost } from './ghosts.ts'
+import { Homeserver } from './homeserver.ts'
+import { GHOST_PREFIX, type Registration } from './registration.ts'
+import { eventToMessage } from './translate/inbound.ts'
+import { messageToContent } from './translate/outbound.ts'
+import { refusalError } from './translate/outcome.ts'
+
+export interface MatrixOptions {
+  readonly homeserverUrl: string
+  readonly serverName: string
+  readonly registration: Registration
+  readonly maxBodyBytes: number
+  readonly mediaMaxBytes: number
+  /** Durable marks: transaction ids seen, ghosts registered. */
+  readonly dedupe: DedupeRepo
+}
+
+/** Relations (replies, edits, reactions) are resolved against this many recent events per process. */
+const RECENT_EVENTS = 100_000
+/** How often the homeserver is pinged while it does not answer, then once it does. */
+const PING_RETRY_MS = 5_000
+const PING_OK_MS = 60_000
+
+/**
+ * Matrix as an application service (docs/matrix.md). Rooms are bridged by links with an
+ * endpoint `{ network: 'matrix', address: '!room:server' }` (a portal). Inbound: the
+ * homeserver pushes transactions to `/_matrix/app/v1/`; each event of a portal room from a
+ * real user is translated and ingested before the transaction is acknowledged. Outbound: a
+ * message is sent into the room by the ghost of its sender, with the origin's timestamp and
+ * the message id as transaction id, so a retried delivery is one event.
+ *
+ * Not bridged, with a notice in the room saying so: encrypted rooms, media (until the media
+ * store exists), messages over the size limit, malformed events.
+ */
+export const matrix =
+  (options: MatrixOptions): AdapterFactory =>
+  (components: AdapterComponents): Adapter & HealthReporting =>
+    new MatrixAdapter(options, components)
+
+class MatrixAdapter implements Adapter, HealthReporting {
+  readonly network = 'matrix'
+  readonly capabilities: Capabilities
+  readonly #options: MatrixOptions
+  readonly #components: AdapterComponents
+  readonly #bot: string
+  readonly #hs: Homeserver
+  readonly #ghosts: Ghosts
+  /** Matrix event id ↔ bridged message id, for relations: both directions, per room. */
+  readonly #eventOf = new Lru<string, string>(RECENT_EVENTS)
+  readonly #messageOf = new Lru<string, MessageId>(RECENT_EVENTS)
+  readonly #encrypted = new Set<string>()
+  #health: { ok: boolean; detail?: string } = { ok: false, detail: 'not pinged yet' }
+  #pinger: NodeJS.Timeout | undefined
+  #stopped = false
+
+  constructor(options: MatrixOptions, components: AdapterComponents) {
+    this.#options = options
+    this.#components = components
+    this.capabilities = {
+      kinds: new Set(['text', 'notice', 'emote', 'reaction', 'edit', 'redaction']),
+      html: true,
+      maxBytes: options.maxBodyBytes,
+    }
+    this.#bot = `@${options.registration.sender_localpart}:${options.serverName}`
+    this.#hs = new Homeserver({
+      baseUrl: options.homeserverUrl,
+      asToken: options.registration.as_token,
+      botUserId: this.#bot,
+      log: components.log,
+    })
+    this.#ghosts = new Ghosts(this.#hs, options.dedupe, options.serverName, this.#bot)
+  }
+
+  async start(ctx: AdapterContext): Promise<void> {
+    const handlers: AppserviceHandlers = {
+      transaction: (txnId, events) => this.#transaction(ctx, txnId, events),
+      user: (userId) => this.#userQuery(userId),
+      alias: async () => false,
+    }
+    ctx.specRoutes.route(
+      '/',
+      appserviceRoutes({
+        hsToken: this.#options.registration.hs_token,
+        dedupe: this.#options.dedupe,
+        handlers,
+        log: this.#components.log,
+      }),
+    )
+    // The homeserver pings back through our HTTP server, which listens only after start:
+    // the first ping waits a moment, and a homeserver not up yet is retried, not fatal.
+    this.#pinger = setTimeout(() => void this.#ping(), 200)
+  }
+
+  health(): Promise<{ ok: boolean; detail?: string }> {
+    return Promise.resolve(this.#health)
+  }
+
+  async deliver(msg: BridgeMessage, target: Target, _signal: AbortSignal): Promise<Delivery> {
+    const roomId = target.address
+    // Room versions 12 and later have no server part in room ids: `!opaque` is enough.
+    if (!/^![\x21-\x7e]{1,254}$/.test(roomId))
+      throw new BridgeError('MATRIX_TARGET_INVALID', `"${roomId.slice(0, 80)}" is not a Matrix room id`, {
+        hint: 'a matrix endpoint address is a room id: !opaque or !opaque:server',
+        status: 400,
+      })
+    if (this.#encrypted.has(roomId)) throw encryptedRoom(roomId)
+    const out = messageToContent(msg, { resolve: (id) => this.#eventOf.get(`${roomId}|${id}`) })
+    if (out.outcome === 'skip') return { deliveredAt: Date.now() }
+    const ghost = await this.#ghosts.ensure(msg.origin.sender)
+    await this.#ghosts.enter(roomId, ghost)
+    let first: string | undefined
+    for (const [i, event] of out.events.entries()) {
+      const txnId = i === 0 ? msg.id : `${msg.id}.${i}`
+      const eventId =
+        event.type === 'm.room.redaction'
+          ? await this.#hs.redact(roomId, ghost, event.redacts, txnId, event.content.reason)
+          : await this.#sendRetryingMembership(roomId, ghost, event.type, event.content, txnId, msg.timestamp)
+      first ??= eventId
+    }
+    if (first) this.#remember(roomId, first, msg.id as MessageId)
+    return first === undefined ? { deliveredAt: Date.now() } : { nativeId: first, deliveredAt: Date.now() }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#pinger)
+    this.#hs.stop()
+  }
+
+  /** A ghost kicked or never joined gets back in once, then the send is tried again. */
+  async #sendRetryingMembership(
+    roomId: string,
+    ghost: string,
+    type: string,
+    content: object,
+    txnId: string,
+    ts: number,
+  ): Promise<string> {
+    const send = () => this.#hs.send(roomId, ghost, type, content as Record<string, unknown>, txnId, ts)
+    try {
+      return await send()
+    } catch (err) {
+      if (!(err instanceof BridgeError) || err.code !== 'MATRIX_M_FORBIDDEN') throw err
+      this.#ghosts.left(roomId, ghost)
+      await this.#ghosts.enter(roomId, ghost)
+      return await send()
+    }
+  }
+
+  async #transaction(ctx: AdapterContext, txnId: string, events: readonly unknown[]): Promise<void> {
+    const log = this.#components.log
+    for (const raw of events) {
+      const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+      const roomId = typeof event.room_id === 'string' ? event.room_id : ''
+      const sender = typeof event.sender === 'string' ? event.sender : ''
+      const type = typeof event.type === 'string' ? event.type : ''
+      if (type === 'm.room.member' && event.state_key === this.#bot) {
+        await this.#botMembership(roomId, event)
+        continue
+      }
+      // Our own ghosts and bot: what they say came from the bridge (echo suppression).
+      if (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`)) continue
+      if (type === 'm.room.encryption') {
+        await this.#refuseEncrypted(roomId)
+        continue
+      }
+      if (!(await this.#isPortal(roomId))) continue
+      const out = eventToMessage(raw, {
+        roomId,
+        resolve: (id) => this.#messageOf.get(`${roomId}|${id}`),
+        maxBodyBytes: this.#options.maxBodyBytes,
+        maxMediaBytes: this.#options.mediaMaxBytes,
+      })
+      if (out.outcome === 'skip') {
+        log.debug({ txnId, type, reason: out.reason }, 'matrix event skipped')
+        continue
+      }
+      if (out.outcome === 'refuse') {
+        log.info({ txnId, room: roomId, code: out.code, reason: out.reason }, 'matrix event not bridged')
+        await this.#notice(roomId, `⚠️ ${out.reason}`, refusalError(out).hint)
+        continue
+      }
+      if (out.outcome === 'media') {
+        log.info({ txnId, room: roomId }, 'matrix media not bridged yet')
+        await this.#notice(roomId, '⚠️ a file was not bridged: media does not cross this bridge yet')
+        continue
+      }
+      try {
+        const result = await ctx.ingest(out.message)
+        this.#remember(roomId, String(event.event_id), out.message.id as MessageId)
+        log.debug({ txnId, id: result.id, duplicate: result.duplicate }, 'matrix event ingested')
+      } catch (err) {
+        if (err instanceof BridgeError && err.retryable) throw err
+        log.warn({ err, txnId, room: roomId }, 'matrix event refused by the pipeline')
+        await this.#notice(
+          roomId,
+          `⚠️ a message was not bridged: ${err instanceof BridgeError ? err.shortMessage : 'internal error'}`,
+        )
+      }
+    }
+  }
+
+  /** The bot accepts invites at once (and says so when it cannot bridge the room). */
+  async #botMembership(roomId: string, event: Record<string, unknown>): Promise<void> {
+    const content = (event.content ?? {}) as Record<string, unknown>
+    if (content.membership !== 'invite') return
+    try {
+      await this.#hs.join(roomId, this.#bot)
+      if (await this.#hs.isEncrypted(roomId)) await this.#refuseEncrypted(roomId)
+    } catch (err) {
+      // A failed join is not worth a transaction resend (the inviter can invite again).
+      this.#components.log.warn({ err, room: roomId }, 'the bot could not join a room it was invited to')
+    }
+  }
+
+  async #refuseEncrypted(roomId: string): Promise<void> {
+    if (this.#encrypted.has(roomId)) return
+    this.#encrypted.add(roomId)
+    await this.#notice(
+      roomId,
+      '🔒 This room is encrypted. Encrypted rooms are not bridged yet: nothing said here crosses the bridge.',
+    )
+  }
+
+  async #isPortal(roomId: string): Promise<boolean> {
+    const links = await this.#components.links.findByEndpoint('matrix', roomId)
+    return links.some((l) =>
+      l.endpoints.some((e) => e.network === 'matrix' && e.address === roomId && e.direction !== 'in'),
+    )
+  }
+
+  /** An m.notice by the bot; a failure to say it is logged, never thrown (it is advice). */
+  async #notice(roomId: string, text: string, hint?: string): Promise<void> {
+    const body = hint ? `${text}\n${hint}` : text
+    try {
+      await this.#hs.send(
+        roomId,
+        this.#bot,
+        'm.room.message',
+        { msgtype: 'm.notice', body },
+        `notice.${Date.now()}.${Math.random().toString(36).slice(2)}`,
+      )
+    } catch (err) {
+      this.#components.log.warn({ err, room: roomId }, 'could not post a notice in the room')
+    }
+  }
+
+  #remember(roomId: string, eventId: string, id: MessageId): void {
+    this.#eventOf.set(`${roomId}|${id}`, eventId)
+    this.#messageOf.set(`${roomId}|${eventId}`, id)
+  }
+
+  /** A user query for a Mainframe ghost makes it exist; others in the namespace do not. */
+  async #userQuery(userId: string): Promise<boolean> {
+    const localpart = /^@([^:]+):/.exec(userId)?.[1] ?? ''
+    const peerId = peerIdOfGhost(localpart)
+    if (!peerId || !userId.endsWith(`:${this.#options.serverName}`)) return false
+    await this.#ghosts.ensure(`mf:${peerId}`)
+    return true
+  }
+
+  async #ping(): Promise<void> {
+    if (this.#stopped) return
+    try {
+      const ms = await this.#hs.ping(this.#options.registration.id)
+      this.#health = { ok: true, detail: `homeserver round trip ${ms} ms` }
+    } catch (err) {
+      const detail = err instanceof BridgeError ? err.shortMessage : String(err)
+      if (this.#health.ok || this.#health.detail === 'not pinged yet')
+        this.#components.log.warn({ err }, 'the homeserver ping failed; retrying')
+      this.#health = { ok: false, detail }
+    }
+    if (!this.#stopped)
+      this.#pinger = setTimeout(() => void this.#ping(), this.#health.ok ? PING_OK_MS : PING_RETRY_MS)
+  }
+}
+
+function encryptedRoom(roomId: string): BridgeError {
+  return new BridgeError('MATRIX_ROOM_ENCRYPTED', `room ${roomId} is encrypted: not bridged`, {
+    hint: 'encrypted rooms are not bridged yet; link an unencrypted room',
+    status: 422,
+  })
+}
+
+/** The message id a Matrix event has once bridged (for tests and tools). */
+export const matrixMessageId = (eventId: string): MessageId => messageId('matrix', eventId)
