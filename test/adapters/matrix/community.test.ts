@@ -1,0 +1,212 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { parse, stringify } from 'yaml'
+import { makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
+import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
+import { freePort } from '../../helpers/driven-child.ts'
+import { quietSdkLogger, type Synapse, startSynapse } from '../../helpers/synapse.ts'
+import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
+
+// DESIGN.md scenario 1, the community bridge: a Matrix room on a real Synapse is linked by
+// bridge A (Matrix adapter + Mainframe node) to a Mainframe group; bridge B, a second node
+// in its own process, is a member of the group and hands the group's messages to a webhook
+// app (and takes the app's messages into the group). Two Matrix users speak; the app speaks
+// as a person of its own network. Everyone is seen with the right sender on the other side.
+const SECRET = 'community-e2e-secret-0123456789abcdef'
+type Side = { bridge: BridgeProcess; token: string; peerId: string }
+let synapse: Synapse
+let a: Side
+let b: Side
+let receiver: Receiver
+let alice: MatrixClient
+let bob: MatrixClient
+let roomId: string
+let groupId: string
+
+const api = (side: Side, path: string, init: RequestInit = {}) =>
+  fetch(`${side.bridge.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
+  })
+const json = async <T>(res: Promise<Response>): Promise<T> => (await (await res).json()) as T
+
+async function identityOf(side: Side, subject: string): Promise<string | undefined> {
+  const page = await json<{ identities: { peerId: string; subject: string }[] }>(api(side, '/v1/identities'))
+  return page.identities.find((i) => i.subject === subject)?.peerId
+}
+
+/** The Matrix localpart of a Mainframe peer's ghost (upper case escaped as _ + lower case). */
+const ghostOf = (peerId: string, server: string) =>
+  `@_mainframe_${peerId.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`))}:${server}`
+
+async function startSide(config: Record<string, unknown>, configure?: (dir: string) => Promise<void>) {
+  const made = await makeDataDir(config)
+  await configure?.(made.dir)
+  const bridge = await startCli(['--config', made.configPath])
+  const node = await json<{ peerId: string; addresses: string[] }>(
+    fetch(`${bridge.url}/v1/node`, { headers: { authorization: `Bearer ${made.token}` } }),
+  )
+  return { side: { bridge, token: made.token, peerId: node.peerId }, addresses: node.addresses }
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver(SECRET)
+  const port = await freePort()
+  let synapseReady: Promise<Synapse> | undefined
+  const started = await startSide(
+    testConfig({ api: { listen: `127.0.0.1:${port}` }, log: { level: 'warn' } }),
+    async (dir) => {
+      const registrationPath = join(dir, 'registration.yaml')
+      const registration = parse(readFileSync(registrationPath, 'utf8')) as Record<string, unknown>
+      writeFileSync(registrationPath, stringify({ ...registration, url: `http://127.0.0.1:${port}` }))
+      synapseReady = startSynapse({ registration: registrationPath })
+      synapse = await synapseReady
+      const configPath = join(dir, 'config.yaml')
+      const config = parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>
+      writeFileSync(
+        configPath,
+        stringify({
+          ...config,
+          adapters: {
+            matrix: { enabled: true, homeserver_url: synapse.baseUrl, server_name: synapse.serverName },
+          },
+        }),
+      )
+    },
+  )
+  a = started.side
+  b = (await startSide(testConfig({ log: { level: 'warn' }, node: { bootstrap: [started.addresses[0]] } })))
+    .side
+  await until(
+    async () =>
+      (await json<{ peers: { peerId: string }[] }>(api(b, '/v1/node/peers'))).peers.some(
+        (p) => p.peerId === a.peerId,
+      ) || undefined,
+    15_000,
+    'B connected to A',
+  )
+
+  // The group: made on A, B added.
+  const group = await json<{ id: string }>(api(a, '/v1/groups', { method: 'POST', body: '{}' }))
+  groupId = group.id
+  const added = await api(a, `/v1/groups/${groupId}/members`, {
+    method: 'POST',
+    body: JSON.stringify({ peerId: b.peerId }),
+  })
+  expect(added.status).toBe(202)
+  await until(
+    async () =>
+      (await json<{ groups: { id: string }[] }>(api(b, '/v1/groups'))).groups.some((g) => g.id === groupId) ||
+      undefined,
+    15_000,
+    'B joins the group',
+  )
+
+  // Two Matrix users in a room with the bot.
+  const bot = `@_mainframe_bot:${synapse.serverName}`
+  alice = createClient({
+    baseUrl: synapse.baseUrl,
+    ...(await synapse.registerUser('alice', 'alice-password')),
+    logger: quietSdkLogger,
+  })
+  const bobLogin = await synapse.registerUser('bob', 'bob-password')
+  bob = createClient({ baseUrl: synapse.baseUrl, ...bobLogin, logger: quietSdkLogger })
+  roomId = (await alice.createRoom({ name: 'community', invite: [bot, bobLogin.userId] })).room_id
+  await bob.joinRoom(roomId)
+  await until(
+    async () => ((await alice.getJoinedRoomMembers(roomId)).joined[bot] ? true : undefined),
+    15_000,
+    'the bot joins the room',
+  )
+
+  const link = (side: Side, name: string, endpoints: unknown[]) =>
+    api(side, '/v1/links', { method: 'POST', body: JSON.stringify({ name, endpoints }) })
+  const groupEndpoint = { network: 'mainframe', address: `group:${groupId}`, direction: 'both', options: {} }
+  expect(
+    (
+      await link(a, 'portal', [
+        { network: 'matrix', address: roomId, direction: 'both', options: {} },
+        groupEndpoint,
+      ])
+    ).status,
+  ).toBe(201)
+  expect(
+    (
+      await link(b, 'app', [
+        groupEndpoint,
+        { network: 'webhook', address: receiver.url, direction: 'in', options: { secret: SECRET } },
+        { network: 'webhook', address: 'app', direction: 'out', options: { secret: SECRET } },
+      ])
+    ).status,
+  ).toBe(201)
+}, 180_000)
+
+afterAll(async () => {
+  alice?.stopClient()
+  bob?.stopClient()
+  expect(await a?.bridge.stop()).toBe(0)
+  expect(await b?.bridge.stop()).toBe(0)
+  await synapse?.stop()
+  await receiver?.close()
+})
+
+describe('community bridge: a Matrix room and a Mainframe group over two nodes', () => {
+  test('Matrix users reach the group app, each signed by their own bridge identity', async () => {
+    await alice.sendTextMessage(roomId, 'alice says hi')
+    await bob.sendHtmlMessage(roomId, 'bob says hi', '<em>bob</em> says hi')
+    const heard = await until(
+      async () => {
+        const all = [...receiver.received.values()]
+        const fromAlice = all.find((m) => m.body.text === 'alice says hi')
+        const fromBob = all.find((m) => m.body.text === 'bob says hi')
+        return fromAlice && fromBob ? { fromAlice, fromBob } : undefined
+      },
+      30_000,
+      'both Matrix messages reach the app on B',
+    )
+    const aliceId = await identityOf(a, `matrix:@alice:${synapse.serverName}`)
+    const bobId = await identityOf(a, `matrix:@bob:${synapse.serverName}`)
+    expect(aliceId).toMatch(/^12D3KooW/)
+    expect(bobId).toMatch(/^12D3KooW/)
+    expect(aliceId).not.toBe(bobId)
+    type Stored = {
+      message: { origin: { sender: string }; body: { html?: string }; conversation: { id: string } }
+    }
+    const onB = await json<Stored>(api(b, `/v1/messages/${heard.fromAlice.id}`))
+    expect(onB.message.origin.sender).toBe(`mf:${aliceId}`)
+    expect(onB.message.conversation.id).toBe(`group:${groupId}`)
+    const bobOnB = await json<Stored>(api(b, `/v1/messages/${heard.fromBob.id}`))
+    expect(bobOnB.message.origin.sender).toBe(`mf:${bobId}`)
+    expect(bobOnB.message.body.html).toBe('<em>bob</em> says hi')
+  })
+
+  test('the group app speaks in the Matrix room through a ghost of its bridge identity', async () => {
+    const sent = await api(b, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'app' },
+        sender: 'mailto:dave@example.org',
+        body: { text: 'dave from mainframe', html: '<b>dave</b> from mainframe' },
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const event = await until(
+      async () => {
+        const page = await alice.createMessagesRequest(roomId, null, 50, Direction.Backward)
+        return page.chunk.find((e) => e.type === 'm.room.message' && e.content.body === 'dave from mainframe')
+      },
+      30_000,
+      "dave's message appears in the room",
+    )
+    const daveId = await identityOf(b, 'mailto:dave@example.org')
+    expect(event.sender).toBe(ghostOf(daveId as string, synapse.serverName))
+    expect(event.content.formatted_body).toBe('<b>dave</b> from mainframe')
+    // The app's link hands B's receiver one copy; none comes back through the room (echo).
+    await new Promise((r) => setTimeout(r, 1500))
+    expect([...receiver.received.values()].filter((m) => m.body.text === 'dave from mainframe')).toHaveLength(
+      1,
+    )
+  })
+})
