@@ -43,6 +43,13 @@ export interface AdapterComponents {
   readonly log: Logger
   /** Read access to links, e.g. to find the secret of an inbound endpoint. */
   readonly links: LinkLookup
+  /** Read access to stored messages, to carry relations (replies, edits) across networks. */
+  readonly messages: MessageLookup
+}
+
+export interface MessageLookup {
+  /** Where the message with this id came from, or undefined when this bridge has no such message. */
+  origin(id: string): Promise<BridgeMessage['origin'] | undefined>
 }
 
 /** A link as an adapter sees it: its endpoints and their settings. */

@@ -53,7 +53,11 @@ export async function startPipeline(
   )
   const adapters = new Map<string, Adapter>()
   const links = new CachedLinks(store.links)
-  const components = { log, links }
+  const components = {
+    log,
+    links,
+    messages: { origin: async (id: string) => (await store.messages.get(id))?.message.origin },
+  }
   const node = mesh?.node
   if (node)
     adapters.set(

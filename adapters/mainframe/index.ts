@@ -5,6 +5,7 @@ import type {
   AdapterContext,
   AdapterFactory,
   Capabilities,
+  MessageLookup,
 } from '../../src/adapter.ts'
 import { BridgeError } from '../../src/core/errors.ts'
 import { messageId } from '../../src/core/ids.ts'
@@ -101,7 +102,11 @@ export const mainframe =
         groups?.onMessage(async ({ groupId, from, plaintext }) => {
           const decoded = decodePayload(plaintext, () => `group:${groupId}`)
           // The sender's own message id keeps a group message's id stable, however it came.
-          const msg = received(decoded, `${groupId}/${decoded.message.id}`, from, `group:${groupId}`)
+          const msg = await relationsFromGroup(
+            received(decoded, `${groupId}/${decoded.message.id}`, from, `group:${groupId}`),
+            groupId,
+            components.messages,
+          )
           // A group message cannot be fetched again once decrypted (the ratchet moved on):
           // a store or queue hiccup is waited out here rather than losing it.
           await ingestPatiently(() => ctx.ingest(msg), ctx.signal)
@@ -118,7 +123,8 @@ export const mainframe =
             })
           const groupId = group[1] as string
           const speaker = await speakerOf(msg)
-          await groups.publish(groupId, encodePayload(msg, { speaker, context: `group:${groupId}` }))
+          const wire = await relationsToGroup(msg, groupId, components.messages)
+          await groups.publish(groupId, encodePayload(wire, { speaker, context: `group:${groupId}` }))
           return { nativeId: `group:${groupId}`, deliveredAt: Date.now() }
         }
         if (!PEER_ID.test(target.address))
@@ -162,6 +168,44 @@ export const mainframe =
       },
     }
   }
+
+/*
+ * Relations in a group. Each bridge gives a message its own id, so a reply cannot name its
+ * target by a local id. In a group, a message's group-wide id is the id its publisher gave it
+ * (the payload's `id`); a bridge that received it knows it as messageId("mainframe",
+ * "<group>/<group-wide id>"), with origin nativeId "<group>/<group-wide id>". Relations go out
+ * as group-wide ids and come in as local ones.
+ */
+
+/** `msg` with its relation's target as its group-wide id. */
+async function relationsToGroup(
+  msg: BridgeMessage,
+  groupId: string,
+  messages: MessageLookup,
+): Promise<BridgeMessage> {
+  if (!('relatesTo' in msg) || msg.relatesTo === undefined) return msg
+  const origin = await messages.origin(msg.relatesTo.messageId)
+  const prefix = `${groupId}/`
+  if (origin?.network !== 'mainframe' || !origin.nativeId.startsWith(prefix)) return msg
+  return {
+    ...msg,
+    relatesTo: { ...msg.relatesTo, messageId: origin.nativeId.slice(prefix.length) },
+  } as BridgeMessage
+}
+
+/** `msg` with its relation's group-wide target as the id this bridge knows it by. */
+async function relationsFromGroup(
+  msg: BridgeMessage,
+  groupId: string,
+  messages: MessageLookup,
+): Promise<BridgeMessage> {
+  if (!('relatesTo' in msg) || msg.relatesTo === undefined) return msg
+  const target = msg.relatesTo.messageId
+  // A target this bridge published keeps its id; any other is known by its group-derived one.
+  if (await messages.origin(target)) return msg
+  const local = messageId('mainframe', `${groupId}/${target}`)
+  return { ...msg, relatesTo: { ...msg.relatesTo, messageId: local } } as BridgeMessage
+}
 
 /** A received message as this side ingests it: its own id, origin and conversation. */
 function received(

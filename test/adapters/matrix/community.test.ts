@@ -24,6 +24,19 @@ let alice: MatrixClient
 let bob: MatrixClient
 let roomId: string
 let groupId: string
+/** Ids on B of messages the later tests relate to. */
+let bobOnBId: string
+let daveMessageId: string
+let daveEventId: string
+type Stored = {
+  message: {
+    kind: string
+    origin: { sender: string }
+    body: { text: string; html?: string }
+    conversation: { id: string }
+    relatesTo?: { type: string; messageId: string }
+  }
+}
 
 const api = (side: Side, path: string, init: RequestInit = {}) =>
   fetch(`${side.bridge.url}${path}`, {
@@ -171,15 +184,13 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(aliceId).toMatch(/^12D3KooW/)
     expect(bobId).toMatch(/^12D3KooW/)
     expect(aliceId).not.toBe(bobId)
-    type Stored = {
-      message: { origin: { sender: string }; body: { html?: string }; conversation: { id: string } }
-    }
     const onB = await json<Stored>(api(b, `/v1/messages/${heard.fromAlice.id}`))
     expect(onB.message.origin.sender).toBe(`mf:${aliceId}`)
     expect(onB.message.conversation.id).toBe(`group:${groupId}`)
     const bobOnB = await json<Stored>(api(b, `/v1/messages/${heard.fromBob.id}`))
     expect(bobOnB.message.origin.sender).toBe(`mf:${bobId}`)
     expect(bobOnB.message.body.html).toBe('<em>bob</em> says hi')
+    bobOnBId = heard.fromBob.id
   })
 
   test('the group app speaks in the Matrix room through a ghost of its bridge identity', async () => {
@@ -192,6 +203,7 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
       }),
     })
     expect(sent.status).toBe(202)
+    daveMessageId = ((await sent.json()) as { id: string }).id
     const event = await until(
       async () => {
         const page = await alice.createMessagesRequest(roomId, null, 50, Direction.Backward)
@@ -203,10 +215,42 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     const daveId = await identityOf(b, 'mailto:dave@example.org')
     expect(event.sender).toBe(ghostOf(daveId as string, synapse.serverName))
     expect(event.content.formatted_body).toBe('<b>dave</b> from mainframe')
+    daveEventId = event.event_id as string
     // The app's link hands B's receiver one copy; none comes back through the room (echo).
     await new Promise((r) => setTimeout(r, 1500))
     expect([...receiver.received.values()].filter((m) => m.body.text === 'dave from mainframe')).toHaveLength(
       1,
     )
+  })
+
+  test("a reply and an edit in Matrix keep their targets across the group, in each bridge's own ids", async () => {
+    await alice.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'reply to dave',
+      'm.relates_to': { 'm.in_reply_to': { event_id: daveEventId } },
+    } as never)
+    const page = await bob.createMessagesRequest(roomId, null, 50, Direction.Backward)
+    const bobsEvent = page.chunk.find((e) => e.type === 'm.room.message' && e.content.body === 'bob says hi')
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: '* bob says hello',
+      'm.new_content': { msgtype: 'm.text', body: 'bob says hello' },
+      'm.relates_to': { rel_type: 'm.replace', event_id: bobsEvent?.event_id },
+    } as never)
+    const arrived = await until(
+      async () => {
+        const all = [...receiver.received.values()]
+        const reply = all.find((m) => m.body.text.includes('reply to dave'))
+        const edited = all.find((m) => m.body.text.includes('bob says hello'))
+        return reply && edited ? { reply, edited } : undefined
+      },
+      30_000,
+      'the reply and the edit reach the app',
+    )
+    const reply = await json<Stored>(api(b, `/v1/messages/${arrived.reply.id}`))
+    expect(reply.message.relatesTo).toEqual({ type: 'reply', messageId: daveMessageId })
+    const edit = await json<Stored>(api(b, `/v1/messages/${arrived.edited.id}`))
+    expect(edit.message.kind).toBe('edit')
+    expect(edit.message.relatesTo).toEqual({ type: 'edit', messageId: bobOnBId })
   })
 })
