@@ -88,6 +88,7 @@ export async function startPipeline(
       maxBodyBytes: matrixConfig.max_body_bytes,
       mediaMaxBytes: matrixConfig.media_max_bytes,
       dedupe: store.dedupe,
+      natives: store.natives,
     })
     adapters.set('matrix', factory({ ...components, log: log.child({ adapter: 'matrix' }) }))
   }

@@ -12,12 +12,12 @@ import { BridgeError } from '../../src/core/errors.ts'
 import { type MessageId, messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
 import { Lru } from '../../src/crypto/lru.ts'
-import type { DedupeRepo } from '../../src/store/port.ts'
+import type { DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
 import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
 import { Ghosts, peerIdOfGhost } from './ghosts.ts'
 import { Homeserver } from './homeserver.ts'
 import { GHOST_PREFIX, type Registration } from './registration.ts'
-import { eventToMessage } from './translate/inbound.ts'
+import { eventToMessage, relatedEventIds } from './translate/inbound.ts'
 import { messageToContent } from './translate/outbound.ts'
 import { refusalError } from './translate/outcome.ts'
 
@@ -29,10 +29,17 @@ export interface MatrixOptions {
   readonly mediaMaxBytes: number
   /** Durable marks: transaction ids seen, ghosts registered. */
   readonly dedupe: DedupeRepo
+  /**
+   * Matrix event id ↔ bridged message id, per room (network `matrix`, scope the room id), for
+   * relations (replies, edits, reactions, redactions) across restarts and processes.
+   */
+  readonly natives: NativeIdRepo
 }
 
-/** Relations (replies, edits, reactions) are resolved against this many recent events per process. */
-const RECENT_EVENTS = 100_000
+/** Event ↔ message pairs kept in memory in front of the store (pairs never change once stored). */
+const RECENT_PAIRS = 10_000
+/** Ids per batch lookup, within the store's MAX_NATIVE_BATCH. */
+const LOOKUP_BATCH = 1_000
 /** How often the homeserver is pinged while it does not answer, then once it does. */
 const PING_RETRY_MS = 5_000
 const PING_OK_MS = 60_000
@@ -44,6 +51,10 @@ const PING_OK_MS = 60_000
  * real user is translated and ingested before the transaction is acknowledged. Outbound: a
  * message is sent into the room by the ghost of its sender, with the origin's timestamp and
  * the message id as transaction id, so a retried delivery is one event.
+ *
+ * Relations cross both ways: every event that crosses is stored with its message id (the
+ * first event of a message sent as several), so a reply, edit, reaction or redaction finds
+ * its target after a restart too.
  *
  * Not bridged, with a notice in the room saying so: encrypted rooms, media (until the media
  * store exists), messages over the size limit, malformed events.
@@ -61,9 +72,9 @@ class MatrixAdapter implements Adapter, HealthReporting {
   readonly #bot: string
   readonly #hs: Homeserver
   readonly #ghosts: Ghosts
-  /** Matrix event id ↔ bridged message id, for relations: both directions, per room. */
-  readonly #eventOf = new Lru<string, string>(RECENT_EVENTS)
-  readonly #messageOf = new Lru<string, MessageId>(RECENT_EVENTS)
+  /** Recent pairs of `options.natives`, keyed `room|event` and `room|message`. */
+  readonly #messageOf = new Lru<string, MessageId>(RECENT_PAIRS)
+  readonly #eventOf = new Lru<string, string>(RECENT_PAIRS)
   readonly #encrypted = new Set<string>()
   #health: { ok: boolean; detail?: string } = { ok: false, detail: 'not pinged yet' }
   #pinger: NodeJS.Timeout | undefined
@@ -120,7 +131,9 @@ class MatrixAdapter implements Adapter, HealthReporting {
         status: 400,
       })
     if (this.#encrypted.has(roomId)) throw encryptedRoom(roomId)
-    const out = messageToContent(msg, { resolve: (id) => this.#eventOf.get(`${roomId}|${id}`) })
+    const related = msg.kind === 'chain-event' ? undefined : msg.relatesTo?.messageId
+    const relatedEvent = related === undefined ? undefined : await this.#eventOfMessage(roomId, related)
+    const out = messageToContent(msg, { resolve: (id) => (id === related ? relatedEvent : undefined) })
     if (out.outcome === 'skip') return { deliveredAt: Date.now() }
     const ghost = await this.#ghosts.ensure(msg.origin.sender)
     await this.#ghosts.enter(roomId, ghost)
@@ -133,7 +146,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
           : await this.#sendRetryingMembership(roomId, ghost, event.type, event.content, txnId, msg.timestamp)
       first ??= eventId
     }
-    if (first) this.#remember(roomId, first, msg.id as MessageId)
+    if (first) await this.#remember(roomId, first, msg.id as MessageId)
     return first === undefined ? { deliveredAt: Date.now() } : { nativeId: first, deliveredAt: Date.now() }
   }
 
@@ -165,6 +178,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
 
   async #transaction(ctx: AdapterContext, txnId: string, events: readonly unknown[]): Promise<void> {
     const log = this.#components.log
+    const known = await this.#relatedMessages(events)
     for (const raw of events) {
       const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
       const roomId = typeof event.room_id === 'string' ? event.room_id : ''
@@ -175,7 +189,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
         continue
       }
       // Our own ghosts and bot: what they say came from the bridge (echo suppression).
-      if (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`)) continue
+      if (this.#isOurs(sender)) continue
       if (type === 'm.room.encryption') {
         await this.#refuseEncrypted(roomId)
         continue
@@ -183,7 +197,8 @@ class MatrixAdapter implements Adapter, HealthReporting {
       if (!(await this.#isPortal(roomId))) continue
       const out = eventToMessage(raw, {
         roomId,
-        resolve: (id) => this.#messageOf.get(`${roomId}|${id}`),
+        // An event earlier in this transaction was remembered after the lookup: in #messageOf.
+        resolve: (id) => known.get(roomId)?.get(id) ?? this.#messageOf.get(`${roomId}|${id}`),
         maxBodyBytes: this.#options.maxBodyBytes,
         maxMediaBytes: this.#options.mediaMaxBytes,
       })
@@ -201,19 +216,80 @@ class MatrixAdapter implements Adapter, HealthReporting {
         await this.#notice(roomId, '⚠️ a file was not bridged: media does not cross this bridge yet')
         continue
       }
-      try {
-        const result = await ctx.ingest(out.message)
-        this.#remember(roomId, String(event.event_id), out.message.id as MessageId)
-        log.debug({ txnId, id: result.id, duplicate: result.duplicate }, 'matrix event ingested')
-      } catch (err) {
-        if (err instanceof BridgeError && err.retryable) throw err
-        log.warn({ err, txnId, room: roomId }, 'matrix event refused by the pipeline')
-        await this.#notice(
-          roomId,
-          `⚠️ a message was not bridged: ${err instanceof BridgeError ? err.shortMessage : 'internal error'}`,
-        )
+      if (await this.#ingest(ctx, txnId, out.message))
+        await this.#remember(roomId, out.message.origin.nativeId, out.message.id as MessageId)
+    }
+  }
+
+  /** Ingests; false when the pipeline refused the message (a notice says so). */
+  async #ingest(ctx: AdapterContext, txnId: string, message: BridgeMessage): Promise<boolean> {
+    const roomId = message.conversation.id
+    try {
+      const result = await ctx.ingest(message)
+      this.#components.log.debug(
+        { txnId, id: result.id, duplicate: result.duplicate },
+        'matrix event ingested',
+      )
+      return true
+    } catch (err) {
+      if (err instanceof BridgeError && err.retryable) throw err
+      this.#components.log.warn({ err, txnId, room: roomId }, 'matrix event refused by the pipeline')
+      await this.#notice(
+        roomId,
+        `⚠️ a message was not bridged: ${err instanceof BridgeError ? err.shortMessage : 'internal error'}`,
+      )
+      return false
+    }
+  }
+
+  /**
+   * The bridged message ids of the events the transaction's events refer to, per room: from
+   * memory, the rest in one store query per room (before translating, which is synchronous).
+   */
+  async #relatedMessages(events: readonly unknown[]): Promise<Map<string, Map<string, MessageId>>> {
+    const wanted = new Map<string, Set<string>>()
+    for (const raw of events) {
+      const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
+      if (typeof event.room_id !== 'string' || this.#isOurs(event.sender)) continue
+      for (const eventId of relatedEventIds(raw)) {
+        const key = `${event.room_id}|${eventId}`
+        if (this.#messageOf.get(key) !== undefined) continue
+        const ids = wanted.get(event.room_id) ?? new Set()
+        wanted.set(event.room_id, ids.add(eventId))
       }
     }
+    const known = new Map<string, Map<string, MessageId>>()
+    for (const [roomId, ids] of wanted) {
+      const found = new Map<string, MessageId>()
+      const all = [...ids]
+      try {
+        for (let i = 0; i < all.length; i += LOOKUP_BATCH) {
+          const batch = all.slice(i, i + LOOKUP_BATCH)
+          for (const [eventId, id] of await this.#options.natives.messagesOf('matrix', roomId, batch)) {
+            found.set(eventId, id as MessageId)
+            this.#cache(roomId, eventId, id as MessageId)
+          }
+        }
+      } catch (err) {
+        // Down: the transaction is resent. An id the store cannot hold never crossed anyway.
+        if (err instanceof BridgeError && err.retryable) throw err
+        this.#components.log.warn(
+          { err, room: roomId },
+          'could not look up the events a transaction refers to',
+        )
+      }
+      known.set(roomId, found)
+    }
+    return known
+  }
+
+  /** The event a bridged message has in the room (sent there, or come from there), if any. */
+  async #eventOfMessage(roomId: string, id: string): Promise<string | undefined> {
+    const cached = this.#eventOf.get(`${roomId}|${id}`)
+    if (cached !== undefined) return cached
+    const eventId = await this.#options.natives.nativeOf('matrix', roomId, id)
+    if (eventId !== undefined) this.#cache(roomId, eventId, id as MessageId)
+    return eventId
   }
 
   /** The bot accepts invites at once (and says so when it cannot bridge the room). */
@@ -261,9 +337,34 @@ class MatrixAdapter implements Adapter, HealthReporting {
     }
   }
 
-  #remember(roomId: string, eventId: string, id: MessageId): void {
-    this.#eventOf.set(`${roomId}|${id}`, eventId)
+  /**
+   * Stores that `eventId` is message `id` in the room. The first pair stored wins (a message
+   * keeps the first event it was sent as). A store failure that a retry may cure is thrown, so
+   * that the transaction or the delivery is retried (both are idempotent); another is logged.
+   */
+  async #remember(roomId: string, eventId: string, id: MessageId): Promise<void> {
+    try {
+      const pair = await this.#options.natives.put('matrix', roomId, eventId, id)
+      this.#cache(roomId, pair.nativeId, pair.messageId as MessageId)
+      if (pair.nativeId !== eventId || pair.messageId !== id)
+        this.#components.log.debug(
+          { room: roomId, eventId, id, stored: pair },
+          'matrix event or message already paired; the first pair is kept',
+        )
+    } catch (err) {
+      if (err instanceof BridgeError && err.retryable) throw err
+      this.#components.log.warn({ err, room: roomId, eventId, id }, 'could not remember a bridged event')
+    }
+  }
+
+  /** Whether a sender is the bot or one of its ghosts. */
+  #isOurs(sender: unknown): boolean {
+    return typeof sender === 'string' && (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`))
+  }
+
+  #cache(roomId: string, eventId: string, id: MessageId): void {
     this.#messageOf.set(`${roomId}|${eventId}`, id)
+    this.#eventOf.set(`${roomId}|${id}`, eventId)
   }
 
   /** A user query for a Mainframe ghost makes it exist; others in the namespace do not. */

@@ -2,8 +2,10 @@
  * The store port: what the bridge keeps durably (API tokens, resume cursors, dedupe marks, and
  * the relay's links, messages, deliveries and traces in `relay-port.ts`, the cluster's leases
  * and processes in `cluster-port.ts`, the Mainframe node's held packets and MLS groups in
- * `node-port.ts`), independent of the database behind it. Drivers live in `src/store/<driver>/`;
- * every driver passes the one conformance suite in `test/unit/store/conformance.ts`.
+ * `node-port.ts`, bridge identities in `identity-port.ts`, other networks' ids of bridged
+ * messages in `native-port.ts`), independent of the database behind it. Drivers live in
+ * `src/store/<driver>/`; every driver passes the one conformance suite in
+ * `test/unit/store/conformance.ts`.
  *
  * Contract shared by every driver:
  * - Every method returns a Promise, even on a driver whose client is synchronous.
@@ -20,11 +22,13 @@
 
 import type { LeaseRepo, ProcessRepo } from './cluster-port.ts'
 import type { IdentityRepo } from './identity-port.ts'
+import type { NativeIdRepo } from './native-port.ts'
 import type { GroupRepo, HeldRepo } from './node-port.ts'
 import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
 
 export type * from './cluster-port.ts'
 export type * from './identity-port.ts'
+export type * from './native-port.ts'
 export type * from './node-port.ts'
 export type * from './relay-port.ts'
 
@@ -115,6 +119,8 @@ export interface Repos {
   groups: GroupRepo
   /** Keys held for people of other networks: see `identity-port.ts`. */
   identities: IdentityRepo
+  /** Native ids of other networks ↔ bridged message ids: see `native-port.ts`. */
+  natives: NativeIdRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

@@ -9,6 +9,7 @@ import { pgIdentities } from './identities.ts'
 import { pgLeases } from './leases.ts'
 import { pgLinks } from './links.ts'
 import { pgMessages } from './messages.ts'
+import { pgNatives } from './natives.ts'
 import { pgProcesses } from './processes.ts'
 import { pgTokens } from './tokens.ts'
 import { pgTraces } from './traces.ts'
@@ -28,5 +29,6 @@ export function bindRepos(run: Run): Repos {
     held: pgHeld(run),
     groups: pgGroups(run),
     identities: pgIdentities(run),
+    natives: pgNatives(run),
   }
 }

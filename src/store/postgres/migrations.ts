@@ -193,6 +193,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bridge_identities_announced_at ON bridge_identities (announced_at, peer_id);
     `,
   },
+  {
+    version: 6,
+    name: 'native_ids',
+    // One-to-one per (network, scope): the primary key answers native → message, the unique
+    // index message → native. No expiry: rows stay until deleteBefore, by created_at.
+    sql: `
+      CREATE TABLE native_ids (
+        network TEXT COLLATE "C" NOT NULL,
+        scope TEXT COLLATE "C" NOT NULL,
+        native_id TEXT COLLATE "C" NOT NULL,
+        message_id TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (network, scope, native_id),
+        UNIQUE (network, scope, message_id)
+      );
+      CREATE INDEX native_ids_created_at ON native_ids (created_at);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

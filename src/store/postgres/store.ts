@@ -3,6 +3,7 @@ import { BridgeError } from '../../core/errors.ts'
 import type { LeaseRepo, ProcessRepo } from '../cluster-port.ts'
 import { closed, invalidArgument, openFailed, txAborted, txMisuse } from '../errors.ts'
 import type { IdentityRepo } from '../identity-port.ts'
+import type { NativeIdRepo } from '../native-port.ts'
 import type { GroupRepo, HeldRepo } from '../node-port.ts'
 import type {
   CursorRepo,
@@ -86,6 +87,7 @@ class PostgresStore implements Store {
   readonly held: HeldRepo
   readonly groups: GroupRepo
   readonly identities: IdentityRepo
+  readonly natives: NativeIdRepo
   readonly #pool: PgPool
   readonly #db: Db
   readonly #insideTx = new AsyncLocalStorage<TxSession>()
@@ -110,6 +112,7 @@ class PostgresStore implements Store {
     this.held = repos.held
     this.groups = repos.groups
     this.identities = repos.identities
+    this.natives = repos.natives
   }
 
   migrate(): Promise<number[]> {

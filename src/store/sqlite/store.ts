@@ -10,6 +10,7 @@ import type {
   LeaseRepo,
   LinkRepo,
   MessageRepo,
+  NativeIdRepo,
   ProcessRepo,
   Repos,
   Store,
@@ -29,6 +30,7 @@ import { sqliteMessages } from './messages.ts'
 import { applyMigrations, assertKnownSchema, readSchemaVersion } from './migrate.ts'
 import { MIGRATIONS } from './migrations.ts'
 import { Mutex } from './mutex.ts'
+import { sqliteNatives } from './natives.ts'
 import { sqliteProcesses } from './processes.ts'
 import type { Run } from './run.ts'
 import { sqliteTokens } from './tokens.ts'
@@ -89,6 +91,7 @@ class SqliteStore implements Store {
   readonly held: HeldRepo
   readonly groups: GroupRepo
   readonly identities: IdentityRepo
+  readonly natives: NativeIdRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -111,6 +114,7 @@ class SqliteStore implements Store {
     this.held = repos.held
     this.groups = repos.groups
     this.identities = repos.identities
+    this.natives = repos.natives
   }
 
   migrate(): Promise<number[]> {
@@ -204,6 +208,7 @@ function bindRepos(run: Run): Repos {
     held: sqliteHeld(run),
     groups: sqliteGroups(run),
     identities: sqliteIdentities(run),
+    natives: sqliteNatives(run),
   }
 }
 

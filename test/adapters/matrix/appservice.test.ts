@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
+import { matrixMessageId } from '../../../adapters/matrix/index.ts'
 import { makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
 import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
 import { freePort } from '../../helpers/driven-child.ts'
@@ -39,6 +40,30 @@ async function roomTexts(): Promise<{ sender: string; body: string; ts: number }
       body: String(e.content.body),
       ts: e.origin_server_ts as number,
     }))
+}
+
+/** The room's newest m.room.message events as Alice reads them, content and all. */
+async function roomMessages(): Promise<{ event_id?: string; content: Record<string, unknown> }[]> {
+  const page = await alice.createMessagesRequest(roomId, null, 100, Direction.Backward)
+  return page.chunk.filter((e) => e.type === 'm.room.message')
+}
+
+/** A webhook-side message into the room; resolves with its message id. */
+async function sendFromWebhook(
+  text: string,
+  relatesTo?: { type: 'reply'; messageId: string },
+): Promise<string> {
+  const sent = await api('/v1/messages', {
+    method: 'POST',
+    body: JSON.stringify({
+      conversation: { network: 'webhook', id: 'to-matrix' },
+      sender: 'mailto:carol@example.org',
+      body: { text },
+      ...(relatesTo ? { relatesTo } : {}),
+    }),
+  })
+  expect(sent.status).toBe(202)
+  return ((await sent.json()) as { id: string }).id
 }
 
 beforeAll(async () => {
@@ -257,5 +282,80 @@ describe('Matrix application service against a real Synapse', () => {
     const got = [...receiver.received.values()].filter((m) => m.body.text.startsWith('while down '))
     expect(new Set(got.map((m) => m.body.text))).toEqual(new Set(texts))
     expect(got).toHaveLength(50)
+  }, 120_000)
+
+  test('relations survive a restart: replies and a reaction find messages from before it, both ways', async () => {
+    type Stored = {
+      message: { kind: string; relatesTo?: unknown }
+      targets: { network: string; state: string; nativeId: string | null }[]
+    }
+    const stored = (id: string, what: string) =>
+      until(
+        async () => {
+          const res = await api(`/v1/messages/${id}`)
+          return res.status === 200 ? ((await res.json()) as Stored) : undefined
+        },
+        30_000,
+        what,
+      )
+    // Before the restart: a message of Alice's, and one from the webhook side, delivered.
+    const first = await alice.sendTextMessage(roomId, 'alice before the restart')
+    const firstId = matrixMessageId(first.event_id)
+    await until(
+      async () => [...receiver.received.values()].find((m) => m.id === firstId),
+      20_000,
+      "Alice's first message reaches the webhook side",
+    )
+    const carolId = await sendFromWebhook('carol before the restart')
+    // The delivery's native id is the event the ghost sent.
+    const carolEventId = await until(
+      async () =>
+        (await stored(carolId, 'carol is stored')).targets.find(
+          (t) => t.network === 'matrix' && t.state === 'delivered',
+        )?.nativeId ?? undefined,
+      20_000,
+      "carol's message is delivered to the room",
+    )
+
+    expect(await bridge.stop()).toBe(0)
+    bridge = await startCli(['--config', configPath])
+
+    // Matrix → pipeline: the targets are found in the store, not in the new process's memory.
+    const reply = await alice.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'alice replies after the restart',
+      'm.relates_to': { 'm.in_reply_to': { event_id: first.event_id } },
+    } as never)
+    const reaction = await alice.sendEvent(
+      roomId,
+      'm.reaction' as never,
+      {
+        'm.relates_to': { rel_type: 'm.annotation', event_id: first.event_id, key: '👍' },
+      } as never,
+    )
+    const toCarol = await alice.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'alice answers carol after the restart',
+      'm.relates_to': { 'm.in_reply_to': { event_id: carolEventId } },
+    } as never)
+    const replied = await stored(matrixMessageId(reply.event_id), 'the reply is stored')
+    expect(replied.message.relatesTo).toEqual({ type: 'reply', messageId: firstId })
+    const reacted = await stored(matrixMessageId(reaction.event_id), 'the reaction is stored')
+    expect(reacted.message).toMatchObject({
+      kind: 'reaction',
+      relatesTo: { type: 'reaction', messageId: firstId, key: '👍' },
+    })
+    const answered = await stored(matrixMessageId(toCarol.event_id), 'the answer to carol is stored')
+    expect(answered.message.relatesTo).toEqual({ type: 'reply', messageId: carolId })
+
+    // Pipeline → Matrix: a webhook-side reply to Alice's message from before the restart.
+    await sendFromWebhook('carol replies to alice', { type: 'reply', messageId: firstId })
+    const event = await until(
+      async () =>
+        (await roomMessages()).find((e) => String(e.content.body).includes('carol replies to alice')),
+      20_000,
+      "carol's reply appears in the room",
+    )
+    expect(event.content['m.relates_to']).toEqual({ 'm.in_reply_to': { event_id: first.event_id } })
   }, 120_000)
 })

@@ -10,6 +10,7 @@ import { identityConformance } from './conformance/identities.ts'
 import { lifecycleConformance } from './conformance/lifecycle.ts'
 import { linkConformance } from './conformance/links.ts'
 import { messageConformance } from './conformance/messages.ts'
+import { nativeConformance } from './conformance/natives.ts'
 import type { ConformanceContext } from './conformance/support.ts'
 import { tokenConformance } from './conformance/tokens.ts'
 import { traceConformance } from './conformance/traces.ts'
@@ -60,5 +61,6 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('held packets', () => heldConformance(ctx))
     describe('groups', () => groupConformance(ctx))
     describe('bridge identities', () => identityConformance(ctx))
+    describe('native ids', () => nativeConformance(ctx))
   })
 }

@@ -6,6 +6,7 @@ import { SELECT_BY_ENDPOINT } from '../../../../src/store/sqlite/links.ts'
 import { LIST_INGESTED } from '../../../../src/store/sqlite/messages.ts'
 import { applyMigrations } from '../../../../src/store/sqlite/migrate.ts'
 import { MIGRATIONS } from '../../../../src/store/sqlite/migrations.ts'
+import { DELETE_BEFORE, MESSAGES_OF, NATIVES_OF } from '../../../../src/store/sqlite/natives.ts'
 import { SELECT_BY_MESSAGE } from '../../../../src/store/sqlite/traces.ts'
 
 /** The plan SQLite picks for `sql`, one step per line. */
@@ -60,5 +61,21 @@ describe('sqlite node queries use their indexes', () => {
     const steps = plan(sql)
     expect(steps).toContain(expected)
     expect(steps).not.toMatch(/\bSCAN held_packets\b|TEMP B-TREE/)
+  })
+})
+
+describe('sqlite native id queries use their indexes', () => {
+  test.each([
+    ['natives.messagesOf', MESSAGES_OF, 'USING PRIMARY KEY (network=? AND scope=? AND native_id=?)'],
+    [
+      'natives.nativesOf',
+      NATIVES_OF,
+      'USING INDEX sqlite_autoindex_native_ids_2 (network=? AND scope=? AND message_id=?)',
+    ],
+    ['natives.deleteBefore', DELETE_BEFORE, 'USING INDEX native_ids_created_at (created_at<?)'],
+  ])('%s', (_name, sql, expected) => {
+    const steps = plan(sql)
+    expect(steps).toContain(expected)
+    expect(steps).not.toMatch(/\bSCAN (n|native_ids)\b|TEMP B-TREE/)
   })
 })
