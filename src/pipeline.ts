@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { Registry } from 'prom-client'
 import { type GroupsPort, type IdentitiesPort, mainframe } from '../adapters/mainframe/index.ts'
 import { matrix } from '../adapters/matrix/index.ts'
+import { portalLinks } from '../adapters/matrix/portals.ts'
 import { loadRegistration } from '../adapters/matrix/registration.ts'
 import { webhook } from '../adapters/webhook/index.ts'
 import { type Adapter, reportsHealth } from './adapter.ts'
@@ -89,6 +90,7 @@ export async function startPipeline(
       mediaMaxBytes: matrixConfig.media_max_bytes,
       dedupe: store.dedupe,
       natives: store.natives,
+      portals: portalLinks(links),
     })
     adapters.set('matrix', factory({ ...components, log: log.child({ adapter: 'matrix' }) }))
   }

@@ -131,13 +131,45 @@ export class Homeserver {
 
   /** Whether the room's state has an m.room.encryption event (read as the bot). */
   async isEncrypted(roomId: string): Promise<boolean> {
+    return (await this.state(roomId, 'm.room.encryption')) !== undefined
+  }
+
+  /** The content of a state event (read as the bot), or undefined when the room has none. */
+  state(roomId: string, type: string, stateKey = ''): Promise<Record<string, unknown> | undefined> {
+    return this.#readState(roomId, type, stateKey, {})
+  }
+
+  /** A whole state event (sender included), or undefined when the room has none. */
+  stateEvent(roomId: string, type: string, stateKey = ''): Promise<Record<string, unknown> | undefined> {
+    return this.#readState(roomId, type, stateKey, { format: 'event' })
+  }
+
+  async #readState(
+    roomId: string,
+    type: string,
+    stateKey: string,
+    query: Record<string, string>,
+  ): Promise<Record<string, unknown> | undefined> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`
     try {
-      await this.#call(Method.Get, `/rooms/${encodeURIComponent(roomId)}/state/m.room.encryption/`, {})
-      return true
+      return await this.#call<Record<string, unknown>>(Method.Get, path, query)
     } catch (err) {
-      if (err instanceof BridgeError && err.code === 'MATRIX_M_NOT_FOUND') return false
+      if (err instanceof BridgeError && err.code === 'MATRIX_M_NOT_FOUND') return undefined
       throw err
     }
+  }
+
+  /** Sets a state event as `userId`; resolves with its event id. */
+  async setState(
+    roomId: string,
+    userId: string,
+    type: string,
+    stateKey: string,
+    content: Record<string, unknown>,
+  ): Promise<string> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/${encodeURIComponent(type)}/${encodeURIComponent(stateKey)}`
+    const answer = await this.#call<{ event_id: string }>(Method.Put, path, { user_id: userId }, content)
+    return answer.event_id
   }
 
   async #call<T = unknown>(

@@ -11,13 +11,16 @@ import type {
 import { BridgeError } from '../../src/core/errors.ts'
 import { type MessageId, messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
-import { Lru } from '../../src/crypto/lru.ts'
 import type { DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
 import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
+import { commandPorts } from './bot.ts'
+import { type Command, type CommandPorts, parseCommand, runCommand } from './commands.ts'
+import { EventMap } from './event-map.ts'
 import { Ghosts, peerIdOfGhost } from './ghosts.ts'
 import { Homeserver } from './homeserver.ts'
+import type { PortalLinks } from './portals.ts'
 import { GHOST_PREFIX, type Registration } from './registration.ts'
-import { eventToMessage, relatedEventIds } from './translate/inbound.ts'
+import { eventToMessage } from './translate/inbound.ts'
 import { messageToContent } from './translate/outbound.ts'
 import { refusalError } from './translate/outcome.ts'
 
@@ -34,12 +37,10 @@ export interface MatrixOptions {
    * relations (replies, edits, reactions, redactions) across restarts and processes.
    */
   readonly natives: NativeIdRepo
+  /** The links the bot's `!mf link` and `!mf unlink` make and remove. */
+  readonly portals: PortalLinks
 }
 
-/** Event ↔ message pairs kept in memory in front of the store (pairs never change once stored). */
-const RECENT_PAIRS = 10_000
-/** Ids per batch lookup, within the store's MAX_NATIVE_BATCH. */
-const LOOKUP_BATCH = 1_000
 /** How often the homeserver is pinged while it does not answer, then once it does. */
 const PING_RETRY_MS = 5_000
 const PING_OK_MS = 60_000
@@ -73,8 +74,8 @@ class MatrixAdapter implements Adapter, HealthReporting {
   readonly #hs: Homeserver
   readonly #ghosts: Ghosts
   /** Recent pairs of `options.natives`, keyed `room|event` and `room|message`. */
-  readonly #messageOf = new Lru<string, MessageId>(RECENT_PAIRS)
-  readonly #eventOf = new Lru<string, string>(RECENT_PAIRS)
+  readonly #events: EventMap
+  readonly #commands: CommandPorts
   readonly #encrypted = new Set<string>()
   #health: { ok: boolean; detail?: string } = { ok: false, detail: 'not pinged yet' }
   #pinger: NodeJS.Timeout | undefined
@@ -96,6 +97,8 @@ class MatrixAdapter implements Adapter, HealthReporting {
       log: components.log,
     })
     this.#ghosts = new Ghosts(this.#hs, options.dedupe, options.serverName, this.#bot)
+    this.#events = new EventMap(options.natives, components.log)
+    this.#commands = commandPorts(this.#hs, options.portals, this.#bot)
   }
 
   async start(ctx: AdapterContext): Promise<void> {
@@ -132,7 +135,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
       })
     if (this.#encrypted.has(roomId)) throw encryptedRoom(roomId)
     const related = msg.kind === 'chain-event' ? undefined : msg.relatesTo?.messageId
-    const relatedEvent = related === undefined ? undefined : await this.#eventOfMessage(roomId, related)
+    const relatedEvent = related === undefined ? undefined : await this.#events.eventOf(roomId, related)
     const out = messageToContent(msg, { resolve: (id) => (id === related ? relatedEvent : undefined) })
     if (out.outcome === 'skip') return { deliveredAt: Date.now() }
     const ghost = await this.#ghosts.ensure(msg.origin.sender)
@@ -146,7 +149,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
           : await this.#sendRetryingMembership(roomId, ghost, event.type, event.content, txnId, msg.timestamp)
       first ??= eventId
     }
-    if (first) await this.#remember(roomId, first, msg.id as MessageId)
+    if (first) await this.#events.remember(roomId, first, msg.id as MessageId)
     return first === undefined ? { deliveredAt: Date.now() } : { nativeId: first, deliveredAt: Date.now() }
   }
 
@@ -178,7 +181,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
 
   async #transaction(ctx: AdapterContext, txnId: string, events: readonly unknown[]): Promise<void> {
     const log = this.#components.log
-    const known = await this.#relatedMessages(events)
+    const known = await this.#events.related(events, (sender) => this.#isOurs(sender))
     for (const raw of events) {
       const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
       const roomId = typeof event.room_id === 'string' ? event.room_id : ''
@@ -194,11 +197,16 @@ class MatrixAdapter implements Adapter, HealthReporting {
         await this.#refuseEncrypted(roomId)
         continue
       }
+      const command = type === 'm.room.message' ? commandIn(event) : undefined
+      if (command) {
+        await this.#command(roomId, sender, command)
+        continue
+      }
       if (!(await this.#isPortal(roomId))) continue
       const out = eventToMessage(raw, {
         roomId,
-        // An event earlier in this transaction was remembered after the lookup: in #messageOf.
-        resolve: (id) => known.get(roomId)?.get(id) ?? this.#messageOf.get(`${roomId}|${id}`),
+        // An event earlier in this transaction was remembered after the lookup: in the cache.
+        resolve: (id) => known.get(roomId)?.get(id) ?? this.#events.cached(roomId, id),
         maxBodyBytes: this.#options.maxBodyBytes,
         maxMediaBytes: this.#options.mediaMaxBytes,
       })
@@ -217,7 +225,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
         continue
       }
       if (await this.#ingest(ctx, txnId, out.message))
-        await this.#remember(roomId, out.message.origin.nativeId, out.message.id as MessageId)
+        await this.#events.remember(roomId, out.message.origin.nativeId, out.message.id as MessageId)
     }
   }
 
@@ -242,54 +250,16 @@ class MatrixAdapter implements Adapter, HealthReporting {
     }
   }
 
-  /**
-   * The bridged message ids of the events the transaction's events refer to, per room: from
-   * memory, the rest in one store query per room (before translating, which is synchronous).
-   */
-  async #relatedMessages(events: readonly unknown[]): Promise<Map<string, Map<string, MessageId>>> {
-    const wanted = new Map<string, Set<string>>()
-    for (const raw of events) {
-      const event = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
-      if (typeof event.room_id !== 'string' || this.#isOurs(event.sender)) continue
-      for (const eventId of relatedEventIds(raw)) {
-        const key = `${event.room_id}|${eventId}`
-        if (this.#messageOf.get(key) !== undefined) continue
-        const ids = wanted.get(event.room_id) ?? new Set()
-        wanted.set(event.room_id, ids.add(eventId))
-      }
+  /** Runs a bot command and answers it in the room; a failure is answered too, never thrown. */
+  async #command(roomId: string, sender: string, command: Command): Promise<void> {
+    let answer: string
+    try {
+      answer = await runCommand(command, roomId, sender, this.#commands)
+    } catch (err) {
+      this.#components.log.warn({ err, room: roomId, command: command.name }, 'bot command failed')
+      answer = `The command failed: ${err instanceof BridgeError ? err.shortMessage : 'internal error'}. Try again later.`
     }
-    const known = new Map<string, Map<string, MessageId>>()
-    for (const [roomId, ids] of wanted) {
-      const found = new Map<string, MessageId>()
-      const all = [...ids]
-      try {
-        for (let i = 0; i < all.length; i += LOOKUP_BATCH) {
-          const batch = all.slice(i, i + LOOKUP_BATCH)
-          for (const [eventId, id] of await this.#options.natives.messagesOf('matrix', roomId, batch)) {
-            found.set(eventId, id as MessageId)
-            this.#cache(roomId, eventId, id as MessageId)
-          }
-        }
-      } catch (err) {
-        // Down: the transaction is resent. An id the store cannot hold never crossed anyway.
-        if (err instanceof BridgeError && err.retryable) throw err
-        this.#components.log.warn(
-          { err, room: roomId },
-          'could not look up the events a transaction refers to',
-        )
-      }
-      known.set(roomId, found)
-    }
-    return known
-  }
-
-  /** The event a bridged message has in the room (sent there, or come from there), if any. */
-  async #eventOfMessage(roomId: string, id: string): Promise<string | undefined> {
-    const cached = this.#eventOf.get(`${roomId}|${id}`)
-    if (cached !== undefined) return cached
-    const eventId = await this.#options.natives.nativeOf('matrix', roomId, id)
-    if (eventId !== undefined) this.#cache(roomId, eventId, id as MessageId)
-    return eventId
+    await this.#notice(roomId, answer)
   }
 
   /** The bot accepts invites at once (and says so when it cannot bridge the room). */
@@ -337,34 +307,9 @@ class MatrixAdapter implements Adapter, HealthReporting {
     }
   }
 
-  /**
-   * Stores that `eventId` is message `id` in the room. The first pair stored wins (a message
-   * keeps the first event it was sent as). A store failure that a retry may cure is thrown, so
-   * that the transaction or the delivery is retried (both are idempotent); another is logged.
-   */
-  async #remember(roomId: string, eventId: string, id: MessageId): Promise<void> {
-    try {
-      const pair = await this.#options.natives.put('matrix', roomId, eventId, id)
-      this.#cache(roomId, pair.nativeId, pair.messageId as MessageId)
-      if (pair.nativeId !== eventId || pair.messageId !== id)
-        this.#components.log.debug(
-          { room: roomId, eventId, id, stored: pair },
-          'matrix event or message already paired; the first pair is kept',
-        )
-    } catch (err) {
-      if (err instanceof BridgeError && err.retryable) throw err
-      this.#components.log.warn({ err, room: roomId, eventId, id }, 'could not remember a bridged event')
-    }
-  }
-
   /** Whether a sender is the bot or one of its ghosts. */
   #isOurs(sender: unknown): boolean {
     return typeof sender === 'string' && (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`))
-  }
-
-  #cache(roomId: string, eventId: string, id: MessageId): void {
-    this.#messageOf.set(`${roomId}|${eventId}`, id)
-    this.#eventOf.set(`${roomId}|${id}`, eventId)
   }
 
   /** A user query for a Mainframe ghost makes it exist; others in the namespace do not. */
@@ -390,6 +335,12 @@ class MatrixAdapter implements Adapter, HealthReporting {
     if (!this.#stopped)
       this.#pinger = setTimeout(() => void this.#ping(), this.#health.ok ? PING_OK_MS : PING_RETRY_MS)
   }
+}
+
+/** The bot command in an m.room.message event's body, if it is one. */
+function commandIn(event: Record<string, unknown>): Command | undefined {
+  const body = (event.content as { body?: unknown } | undefined)?.body
+  return typeof body === 'string' ? parseCommand(body) : undefined
 }
 
 function encryptedRoom(roomId: string): BridgeError {

@@ -253,4 +253,68 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(edit.message.kind).toBe('edit')
     expect(edit.message.relatesTo).toEqual({ type: 'edit', messageId: bobOnBId })
   })
+
+  test('the bot links a room by command, checking power levels, and refuses encrypted rooms', {
+    timeout: 90_000,
+  }, async () => {
+    const bot = `@_mainframe_bot:${synapse.serverName}`
+    const notices = async (room: string) =>
+      (await alice.createMessagesRequest(room, null, 50, Direction.Backward)).chunk
+        .filter((e) => e.sender === bot && e.content.msgtype === 'm.notice')
+        .map((e) => String(e.content.body))
+    const room = (await alice.createRoom({ name: 'by command', invite: [bot, `@bob:${synapse.serverName}`] }))
+      .room_id
+    await bob.joinRoom(room)
+    await until(
+      async () => ((await alice.getJoinedRoomMembers(room)).joined[bot] ? true : undefined),
+      15_000,
+      'the bot joins the second room',
+    )
+    await bob.sendTextMessage(room, `!mf link ${groupId}`)
+    await until(
+      async () => (await notices(room)).find((n) => n.includes('power level 50 or more')),
+      15_000,
+      'bob (power 0) is refused',
+    )
+    await alice.sendTextMessage(room, `!mf link ${groupId}`)
+    await until(
+      async () => (await notices(room)).find((n) => n.startsWith('Bridged to Mainframe group')),
+      15_000,
+      'alice (the creator) links the room',
+    ).catch(async (err) => {
+      throw new Error(`${err.message}; the bot said: ${JSON.stringify(await notices(room))}`)
+    })
+    await alice.sendTextMessage(room, 'said in the linked room')
+    await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'said in the linked room'),
+      30_000,
+      'the app hears the linked room',
+    )
+    await alice.sendTextMessage(room, '!mf unlink')
+    await until(
+      async () => (await notices(room)).find((n) => n === 'This room is no longer bridged.'),
+      15_000,
+      'alice unlinks the room',
+    )
+    await alice.sendTextMessage(room, 'said after unlinking')
+    await new Promise((r) => setTimeout(r, 3000))
+    expect(
+      [...receiver.received.values()].find((m) => m.body.text === 'said after unlinking'),
+    ).toBeUndefined()
+
+    const secret = (
+      await alice.createRoom({
+        name: 'encrypted',
+        invite: [bot],
+        initial_state: [
+          { type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } },
+        ],
+      })
+    ).room_id
+    await until(
+      async () => (await notices(secret)).find((n) => n.includes('Encrypted rooms are not bridged yet')),
+      15_000,
+      'the bot says it cannot bridge an encrypted room',
+    )
+  })
 })
