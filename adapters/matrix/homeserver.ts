@@ -10,6 +10,9 @@ import {
 import { BridgeError } from '../../src/core/errors.ts'
 import type { Logger } from '../../src/log/logger.ts'
 
+/** How long one client-server call may take. */
+const REQUEST_TIMEOUT_MS = 30_000
+
 /**
  * The bridge → homeserver side of the application service: client-server calls made with the
  * as_token through matrix-js-sdk, as the bridge bot or as a ghost (`?user_id=`). Every failure
@@ -20,6 +23,8 @@ export class Homeserver {
   readonly #asToken: string
   readonly #baseUrl: string
   readonly #log: Logger
+  /** Aborts every request in flight at stop, so none holds the process open. */
+  readonly #abort = new AbortController()
 
   constructor(options: { baseUrl: string; asToken: string; botUserId: string; log: Logger }) {
     this.#baseUrl = options.baseUrl
@@ -30,7 +35,6 @@ export class Homeserver {
       accessToken: options.asToken,
       userId: options.botUserId,
       logger: sdkLogger(options.log),
-      localTimeoutMs: 30_000,
     })
   }
 
@@ -180,7 +184,12 @@ export class Homeserver {
     prefix: string = ClientPrefix.V3,
   ): Promise<T> {
     try {
-      return await this.#client.http.authedRequest<T>(method, path, query, body, { prefix } as IRequestOpts)
+      return await this.#client.http.authedRequest<T>(method, path, query, body, {
+        prefix,
+        // Our own timeout: the sdk's localTimeoutMs leaves its timer running after a failed
+        // request, which held a stopping process open for 30 s. AbortSignal.timeout does not.
+        abortSignal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+      } as IRequestOpts)
     } catch (err) {
       throw homeserverError(err, method, path, this.#baseUrl)
     }
@@ -192,6 +201,7 @@ export class Homeserver {
   }
 
   stop(): void {
+    this.#abort.abort()
     this.#client.stopClient()
     this.#log.debug('homeserver client stopped')
   }
