@@ -106,6 +106,12 @@ export interface Capabilities {
   readonly html: boolean
   /** Largest message the network accepts, in bytes of the translated payload. */
   readonly maxBytes: number
+  /**
+   * Whether messages of one conversation must reach one target in the order they were
+   * ingested (a Matrix room: readers see a timeline). The relay then delivers them one after
+   * the other; other targets get them concurrently.
+   */
+  readonly ordered?: boolean
 }
 
 /** Where one delivery goes: one endpoint of a link, in the adapter's own terms. */

@@ -88,6 +88,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
       kinds: new Set(['text', 'notice', 'emote', 'reaction', 'edit', 'redaction']),
       html: true,
       maxBytes: options.maxBodyBytes,
+      ordered: true,
     }
     this.#bot = `@${options.registration.sender_localpart}:${options.serverName}`
     this.#hs = new Homeserver({

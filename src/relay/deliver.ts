@@ -3,9 +3,9 @@ import type { BridgeError } from '../core/errors.ts'
 import { summarizeError, willRetry } from '../queue/failure.ts'
 import type { Job } from '../queue/port.ts'
 import type { GroupCommit } from '../store/group-commit.ts'
-import type { LinkRepo, Store } from '../store/port.ts'
+import type { DeliveryRecord, LinkRepo, Store } from '../store/port.ts'
 import { degrade } from './degrade.ts'
-import { adapterMissing, deliveryTimeout, messageMissing, targetGone } from './errors.ts'
+import { adapterMissing, deliveryTimeout, messageMissing, orderBlocked, targetGone } from './errors.ts'
 import type { DeliverJob } from './keys.ts'
 import type { RelayMetrics } from './metrics.ts'
 import type { FeeHooks } from './settle.ts'
@@ -74,6 +74,7 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
     const adapter = deps.adapters.get(record.network)
     if (!adapter) throw adapterMissing(record.network)
 
+    if (adapter.capabilities.ordered) await waitForEarlier(deps, record)
     const target = {
       linkId: record.linkId,
       network: record.network,
@@ -105,6 +106,23 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
       await deps.fees.accrue(tx, message, record, receipt)
     })
     deps.metrics.delivered(record.network)
+  }
+}
+
+/**
+ * For targets that keep order (a Matrix room): waits while an earlier delivery of the same
+ * conversation to the same target is pending, so messages arrive in ingest order. Dead and
+ * refused ones do not hold the line. Gives up after the delivery timeout with a retryable
+ * ORDER_BLOCKED (the job comes back later), so a stuck earlier message cannot hold a worker.
+ */
+async function waitForEarlier(deps: DeliverDeps, record: DeliveryRecord): Promise<void> {
+  const started = Date.now()
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    if (!(await deps.store.deliveries.hasPendingBefore(record.targetKey, record.conversationKey, record.seq)))
+      return
+    if (Date.now() - started > deps.timeoutMs || deps.signal.aborted)
+      throw orderBlocked(record.network, Date.now() - started)
+    await new Promise((resolve) => setTimeout(resolve, pause))
   }
 }
 

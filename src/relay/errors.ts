@@ -24,6 +24,18 @@ export function targetGone(linkId: string): BridgeError {
   })
 }
 
+/** An earlier message of the same conversation to the same target is still on its way. */
+export function orderBlocked(network: string, waitedMs: number): BridgeError {
+  return new BridgeError(
+    'ORDER_BLOCKED',
+    `an earlier message of this conversation to ${network} is still pending after ${waitedMs} ms`,
+    {
+      hint: 'messages to this target keep their order; this one goes once the earlier one is delivered or dead',
+      retryable: true,
+    },
+  )
+}
+
 /** The adapter did not answer within the delivery timeout. */
 export function deliveryTimeout(network: string, ms: number): BridgeError {
   return new BridgeError('DELIVERY_TIMEOUT', `${network} delivery did not finish within ${ms} ms`, {

@@ -182,6 +182,28 @@ describe('Matrix application service against a real Synapse', () => {
     expect([...receiver.received.values()].filter((m) => m.body.text === 'hello matrix')).toHaveLength(1)
   })
 
+  test('a burst into the room keeps its order: the room reads as it was sent', {
+    timeout: 60_000,
+  }, async () => {
+    const texts = Array.from({ length: 40 }, (_, i) => `in order ${i}`)
+    for (const text of texts) {
+      const sent = await api('/v1/messages', {
+        method: 'POST',
+        body: JSON.stringify({ conversation: { network: 'webhook', id: 'to-matrix' }, body: { text } }),
+      })
+      expect(sent.status).toBe(202)
+    }
+    const seen = await until(
+      async () => {
+        const got = (await roomTexts()).filter((e) => e.body.startsWith('in order ')).reverse()
+        return got.length >= texts.length ? got : undefined
+      },
+      40_000,
+      'all 40 appear in the room',
+    )
+    expect(seen.map((e) => e.body)).toEqual(texts)
+  })
+
   test('a transaction needs the hs_token; the same txnId twice is handled once; unknown routes are M_UNRECOGNIZED', async () => {
     const put = (txnId: string, auth: string | undefined, body: unknown) =>
       fetch(`${bridge.url}/_matrix/app/v1/transactions/${txnId}`, {
