@@ -163,6 +163,17 @@ export class Homeserver {
     }
   }
 
+  /** Creates a room as `userId` (`/createRoom` body as the spec has it); resolves with its id. */
+  async createRoom(userId: string, body: Record<string, unknown>): Promise<string> {
+    const answer = await this.#call<{ room_id: string }>(
+      Method.Post,
+      '/createRoom',
+      { user_id: userId },
+      body,
+    )
+    return answer.room_id
+  }
+
   /** Sets a state event as `userId`; resolves with its event id. */
   async setState(
     roomId: string,

@@ -12,12 +12,14 @@ import { BridgeError } from '../../src/core/errors.ts'
 import { type MessageId, messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
 import type { DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
+import { groupOfAlias, openAliasPortal } from './alias-portals.ts'
 import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
 import { commandPorts } from './bot.ts'
 import { type Command, type CommandPorts, parseCommand, runCommand } from './commands.ts'
 import { EventMap } from './event-map.ts'
 import { Ghosts, peerIdOfGhost } from './ghosts.ts'
 import { Homeserver } from './homeserver.ts'
+import { membershipNotice } from './membership.ts'
 import type { PortalLinks } from './portals.ts'
 import { GHOST_PREFIX, type Registration } from './registration.ts'
 import { eventToMessage } from './translate/inbound.ts'
@@ -106,7 +108,7 @@ class MatrixAdapter implements Adapter, HealthReporting {
     const handlers: AppserviceHandlers = {
       transaction: (txnId, events) => this.#transaction(ctx, txnId, events),
       user: (userId) => this.#userQuery(userId),
-      alias: async () => false,
+      alias: (alias) => this.#aliasQuery(alias),
     }
     ctx.specRoutes.route(
       '/',
@@ -204,6 +206,12 @@ class MatrixAdapter implements Adapter, HealthReporting {
         continue
       }
       if (!(await this.#isPortal(roomId))) continue
+      if (type === 'm.room.member') {
+        // Membership of people (not of our ghosts) crosses as a notice.
+        const notice = this.#isOurs(event.state_key) ? undefined : membershipNotice(raw, roomId)
+        if (notice) await this.#ingest(ctx, txnId, notice)
+        continue
+      }
       const out = eventToMessage(raw, {
         roomId,
         // An event earlier in this transaction was remembered after the lookup: in the cache.
@@ -311,6 +319,15 @@ class MatrixAdapter implements Adapter, HealthReporting {
   /** Whether a sender is the bot or one of its ghosts. */
   #isOurs(sender: unknown): boolean {
     return typeof sender === 'string' && (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`))
+  }
+
+  /** An alias query for `#_mainframe_<group id>` makes that group's portal room. */
+  async #aliasQuery(alias: string): Promise<boolean> {
+    const groupId = groupOfAlias(alias, this.#options.serverName)
+    if (!groupId) return false
+    const roomId = await openAliasPortal(this.#hs, this.#options.portals, this.#bot, groupId)
+    this.#components.log.info({ room: roomId, group: groupId }, 'portal room made for a group alias')
+    return true
   }
 
   /** A user query for a Mainframe ghost makes it exist; others in the namespace do not. */

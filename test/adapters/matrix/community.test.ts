@@ -317,4 +317,30 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
       'the bot says it cannot bridge an encrypted room',
     )
   })
+
+  test('joining #_mainframe_<group> makes a portal room on demand', { timeout: 60_000 }, async () => {
+    const alias = `#_mainframe_${groupId}:${synapse.serverName}`
+    const room = await alice.joinRoom(alias)
+    await alice.sendTextMessage(room.roomId, 'came in by the alias')
+    await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'came in by the alias'),
+      30_000,
+      'the app hears the alias portal',
+    )
+  })
+
+  test('leaving the room crosses as a notice from the person who left', { timeout: 60_000 }, async () => {
+    await bob.leave(roomId)
+    const left = await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text.endsWith('left the room')),
+      30_000,
+      'the app hears that bob left',
+    )
+    expect(left.body.text).toContain('bob')
+    const stored = await json<Stored>(api(b, `/v1/messages/${left.id}`))
+    expect(stored.message.kind).toBe('notice')
+    expect(stored.message.origin.sender).toBe(
+      `mf:${await identityOf(a, `matrix:@bob:${synapse.serverName}`)}`,
+    )
+  })
 })
