@@ -136,6 +136,24 @@ export interface HealthReporting {
   health(): Promise<{ ok: boolean; detail?: string }>
 }
 
+/**
+ * Optional: an adapter that tells its own users when their message could not be delivered
+ * elsewhere (Matrix: a notice in the room, as a reply to the message). Called once, when a
+ * delivery of a message that came from this network goes to dead letters. Best effort: a
+ * failure to report is logged by the caller, never retried.
+ */
+export interface FailureReporting {
+  reportFailure(
+    msg: BridgeMessage,
+    target: { readonly network: string; readonly address: string },
+    error: { readonly code: string; readonly message: string },
+  ): Promise<void>
+}
+
+export function reportsFailures(adapter: Adapter): adapter is Adapter & FailureReporting {
+  return typeof (adapter as Partial<FailureReporting>).reportFailure === 'function'
+}
+
 export function reportsHealth(adapter: Adapter): adapter is Adapter & HealthReporting {
   return typeof (adapter as Partial<HealthReporting>).health === 'function'
 }

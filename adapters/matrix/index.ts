@@ -5,6 +5,7 @@ import type {
   AdapterFactory,
   Capabilities,
   Delivery,
+  FailureReporting,
   HealthReporting,
   Target,
 } from '../../src/adapter.ts'
@@ -67,7 +68,7 @@ export const matrix =
   (components: AdapterComponents): Adapter & HealthReporting =>
     new MatrixAdapter(options, components)
 
-class MatrixAdapter implements Adapter, HealthReporting {
+class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
   readonly network = 'matrix'
   readonly capabilities: Capabilities
   readonly #options: MatrixOptions
@@ -301,14 +302,15 @@ class MatrixAdapter implements Adapter, HealthReporting {
   }
 
   /** An m.notice by the bot; a failure to say it is logged, never thrown (it is advice). */
-  async #notice(roomId: string, text: string, hint?: string): Promise<void> {
+  async #notice(roomId: string, text: string, hint?: string, replyTo?: string): Promise<void> {
     const body = hint ? `${text}\n${hint}` : text
+    const reply = replyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: replyTo } } } : {}
     try {
       await this.#hs.send(
         roomId,
         this.#bot,
         'm.room.message',
-        { msgtype: 'm.notice', body },
+        { msgtype: 'm.notice', body, ...reply },
         `notice.${Date.now()}.${Math.random().toString(36).slice(2)}`,
       )
     } catch (err) {
@@ -319,6 +321,26 @@ class MatrixAdapter implements Adapter, HealthReporting {
   /** Whether a sender is the bot or one of its ghosts. */
   #isOurs(sender: unknown): boolean {
     return typeof sender === 'string' && (sender === this.#bot || sender.startsWith(`@${GHOST_PREFIX}`))
+  }
+
+  /**
+   * A message from a Matrix room that could not be delivered elsewhere: the bot says so in the
+   * room, as a reply to it (never silence). The room sees the error code only: the message
+   * may name internal hosts, and stays in the operator's log and `GET /v1/messages/{id}`.
+   */
+  async reportFailure(
+    msg: BridgeMessage,
+    target: { readonly network: string; readonly address: string },
+    error: { readonly code: string; readonly message: string },
+  ): Promise<void> {
+    if (msg.origin.network !== 'matrix') return
+    const where = target.network === 'mainframe' ? 'Mainframe' : target.network
+    await this.#notice(
+      msg.conversation.id,
+      `⚠️ Your message could not be delivered to ${where} (${error.code}). The bridge operator can see why.`,
+      undefined,
+      msg.origin.nativeId,
+    )
   }
 
   /** An alias query for `#_mainframe_<group id>` makes that group's portal room. */

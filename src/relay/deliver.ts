@@ -1,5 +1,6 @@
-import type { Adapter } from '../adapter.ts'
+import { type Adapter, reportsFailures } from '../adapter.ts'
 import type { BridgeError } from '../core/errors.ts'
+import type { Logger } from '../log/logger.ts'
 import { summarizeError, willRetry } from '../queue/failure.ts'
 import type { Job } from '../queue/port.ts'
 import type { GroupCommit } from '../store/group-commit.ts'
@@ -21,6 +22,7 @@ export interface DeliverDeps {
   readonly commit: GroupCommit
   /** Aborted when the bridge stops: adapters cancel their I/O, the job is retried later. */
   readonly signal: AbortSignal
+  readonly log: Logger
 }
 
 /**
@@ -56,6 +58,7 @@ export function createDeliver(deps: DeliverDeps): (job: Job<DeliverJob>) => Prom
         return record?.network ?? 'unknown'
       })
       deps.metrics.failed(network, retry)
+      if (!retry) await reportDead(deps, messageId, targetKey, error)
       throw err
     }
   }
@@ -106,6 +109,27 @@ function createAttempt(deps: DeliverDeps): (job: Job<DeliverJob>, started: numbe
       await deps.fees.accrue(tx, message, record, receipt)
     })
     deps.metrics.delivered(record.network)
+  }
+}
+
+/**
+ * Tells the message's own network that it went to dead letters, when that adapter reports
+ * failures (a Matrix user then sees why in the room). Best effort: logged, never thrown.
+ */
+async function reportDead(
+  deps: DeliverDeps,
+  messageId: string,
+  targetKey: string,
+  error: { code: string; message: string },
+): Promise<void> {
+  try {
+    const found = await deps.store.deliveries.getWithMessage(messageId, targetKey)
+    const origin = found && deps.adapters.get(found.message.origin.network)
+    if (!found || !origin || !reportsFailures(origin)) return
+    const { network, address } = found.delivery
+    await origin.reportFailure(found.message, { network, address }, error)
+  } catch (err) {
+    deps.log.warn({ err, messageId }, 'could not report a dead delivery to its origin network')
   }
 }
 

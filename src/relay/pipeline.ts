@@ -104,6 +104,7 @@ export function createRelay(deps: RelayDeps): Relay {
         commit,
         timeoutMs: options.deliveryTimeoutMs,
         signal: controller.signal,
+        log: deps.log,
       })
       for (const name of options.deliverQueues ?? DELIVER_QUEUES)
         workers.push(

@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -246,6 +248,53 @@ describe('Matrix application service against a real Synapse', () => {
     expect(wrongMethod.status).toBe(405)
     const bad = await put('t-bad', hsToken, { events: 'nope' })
     expect(bad.status).toBe(400)
+  })
+
+  test('a message that cannot be delivered gets a reply in the room saying so', {
+    timeout: 60_000,
+  }, async () => {
+    // A target that refuses everything (400: not retried): the delivery goes to dead letters.
+    const refusing = createServer((_req, res) => res.writeHead(400).end('{"error":"no"}'))
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve))
+    const { port } = refusing.address() as AddressInfo
+    const made = await api('/v1/links', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'refusing',
+        endpoints: [
+          { network: 'matrix', address: roomId, direction: 'out', options: {} },
+          {
+            network: 'webhook',
+            address: `http://127.0.0.1:${port}/hook`,
+            direction: 'in',
+            options: { secret: SECRET },
+          },
+        ],
+      }),
+    })
+    expect(made.status).toBe(201)
+    const { id: linkId } = (await made.json()) as { id: string }
+    try {
+      const { event_id: eventId } = await alice.sendTextMessage(roomId, 'this one will not get through')
+      const page = async () => (await alice.createMessagesRequest(roomId, null, 30, Direction.Backward)).chunk
+      const notice = await until(
+        async () =>
+          (await page()).find(
+            (e) =>
+              e.content.msgtype === 'm.notice' &&
+              (e.content['m.relates_to'] as { 'm.in_reply_to'?: { event_id: string } } | undefined)?.[
+                'm.in_reply_to'
+              ]?.event_id === eventId,
+          ),
+        30_000,
+        'the bot replies that the message failed',
+      )
+      expect(String(notice.content.body)).toMatch(/could not be delivered to webhook \(WEBHOOK_\w+\)/)
+      expect(String(notice.content.body)).not.toContain('127.0.0.1')
+    } finally {
+      await api(`/v1/links/${linkId}`, { method: 'DELETE' })
+      refusing.close()
+    }
   })
 
   test('hostile and oversize input: refused with a notice in the room, nothing crashes', async () => {
