@@ -254,6 +254,53 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(edit.message.relatesTo).toEqual({ type: 'edit', messageId: bobOnBId })
   })
 
+  test('a thread reply, a reaction and a redaction in Matrix reach the app pointing at their targets', {
+    timeout: 60_000,
+  }, async () => {
+    const root = await alice.sendTextMessage(roomId, 'thread root')
+    const rootOnB = await until(
+      async () => [...receiver.received.values()].find((m) => m.body.text === 'thread root'),
+      30_000,
+      'the root reaches the app',
+    )
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'in the thread',
+      'm.relates_to': {
+        rel_type: 'm.thread',
+        event_id: root.event_id,
+        is_falling_back: true,
+        'm.in_reply_to': { event_id: root.event_id },
+      },
+    } as never)
+    await alice.sendEvent(
+      roomId,
+      'm.reaction' as never,
+      {
+        'm.relates_to': { rel_type: 'm.annotation', event_id: root.event_id, key: '👍' },
+      } as never,
+    )
+    await alice.redactEvent(roomId, root.event_id)
+    const got = await until(
+      async () => {
+        const ids = [...receiver.received.values()].map((m) => m.id)
+        const stored = await Promise.all(ids.map((id) => json<Stored>(api(b, `/v1/messages/${id}`))))
+        const related = stored.filter((s) => s.message.relatesTo?.messageId === rootOnB.id)
+        const kinds = new Set(related.map((s) => `${s.message.kind}/${s.message.relatesTo?.type}`))
+        return kinds.has('text/thread') && kinds.has('reaction/reaction') && kinds.has('redaction/redaction')
+          ? related
+          : undefined
+      },
+      30_000,
+      'the thread reply, the reaction and the redaction reach the app',
+    )
+    const thread = got.find((s) => s.message.relatesTo?.type === 'thread')
+    expect(thread?.message.body.text).toBe('in the thread')
+    expect(thread?.message.origin.sender).toBe(
+      `mf:${await identityOf(a, `matrix:@bob:${synapse.serverName}`)}`,
+    )
+  })
+
   test('the bot links a room by command, checking power levels, and refuses encrypted rooms', {
     timeout: 90_000,
   }, async () => {
