@@ -254,6 +254,40 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(edit.message.relatesTo).toEqual({ type: 'edit', messageId: bobOnBId })
   })
 
+  test("the app's reaction to a Matrix message appears in the room on that message", {
+    timeout: 60_000,
+  }, async () => {
+    const target = [...receiver.received.values()].find((m) => m.body.text === 'alice says hi')
+    const sent = await api(b, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        kind: 'reaction',
+        conversation: { network: 'webhook', id: 'app' },
+        sender: 'mailto:dave@example.org',
+        body: { text: '🎉' },
+        relatesTo: { type: 'reaction', messageId: target?.id, key: '🎉' },
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const page = async () => (await alice.createMessagesRequest(roomId, null, 100, Direction.Backward)).chunk
+    const aliceEvent = (await page()).find(
+      (e) => e.type === 'm.room.message' && e.content.body === 'alice says hi',
+    )
+    const reaction = await until(
+      async () => (await page()).find((e) => e.type === 'm.reaction'),
+      30_000,
+      "dave's reaction appears in the room",
+    )
+    expect(reaction.content['m.relates_to']).toEqual({
+      rel_type: 'm.annotation',
+      event_id: aliceEvent?.event_id,
+      key: '🎉',
+    })
+    expect(reaction.sender).toBe(
+      ghostOf((await identityOf(b, 'mailto:dave@example.org')) as string, synapse.serverName),
+    )
+  })
+
   test('a thread reply, a reaction and a redaction in Matrix reach the app pointing at their targets', {
     timeout: 60_000,
   }, async () => {
