@@ -66,11 +66,13 @@ export async function startPipeline(
       mainframe(
         {
           peerId: node.identity.peerId,
+          maxMessageBytes: config.node.max_message_bytes,
           send: (peerId, payload, options) => node.sendOrHold(peerId, payload, options),
           onDirect: (handler) => node.onDirect(handler),
         },
         mesh.groups,
         mesh.identities,
+        store.blobs,
       )({ ...components, log: log.child({ adapter: 'mainframe' }) }),
     )
   if (role !== 'node' && config.adapters.webhook.enabled) {
@@ -90,6 +92,7 @@ export async function startPipeline(
       mediaMaxBytes: matrixConfig.media_max_bytes,
       dedupe: store.dedupe,
       natives: store.natives,
+      blobs: store.blobs,
       portals: portalLinks(links),
     })
     adapters.set('matrix', factory({ ...components, log: log.child({ adapter: 'matrix' }) }))

@@ -11,12 +11,15 @@ import { BridgeError } from '../../src/core/errors.ts'
 import { messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
 import type { NodeIdentity } from '../../src/crypto/identity.ts'
-import { type DecodedPayload, decodePayload, encodePayload } from './payload.ts'
+import type { BlobRepo } from '../../src/store/blob-port.ts'
+import { type AttachmentBytes, type DecodedPayload, decodePayload, encodePayload } from './payload.ts'
 
 /** What the adapter needs from the node (src/node/node.ts): sending, and a door for inbound. */
 export interface NodePort {
   /** The node's own peer id: a message from it to itself is refused. */
   readonly peerId: string
+  /** The largest payload it sends (node.max_message_bytes): larger ones fail before any I/O. */
+  readonly maxMessageBytes: number
   /**
    * Sends a payload to a peer: resolves with the recipient's verified receipt, or, when the
    * peer is offline, once nodes near it hold the message for it.
@@ -67,18 +70,26 @@ const GROUP = /^group:([0-9a-f]{64})$/
  * A message whose sender is of another network is signed by that person's bridge identity,
  * so receivers see who spoke (`mf:<identity>`), not just which bridge relayed it.
  *
+ * Attachments travel inside the sealed message (payload.ts, flag 2): deliver reads their bytes
+ * from the blob store (one missing goes without its bytes), the receiver checks each against
+ * its SHA-256 and size and stores it before it ingests. A payload over node.max_message_bytes
+ * (node.max_message_bytes, for groups too) fails at deliver with MAINFRAME_PAYLOAD_TOO_LARGE, not
+ * retried.
+ *
  * Inbound: a direct message enters the pipeline in conversation `mainframe/<sender node>`,
  * or `mainframe/<identity>` when addressed to a bridge identity this node hosts (its inbox);
  * a group message in `mainframe/group:<id>`. The sender is the verified speaker when signed,
  * else the sending node. A receipt goes back only once the pipeline has persisted it.
  */
 export const mainframe =
-  (node: NodePort, groups?: GroupsPort, identities?: IdentitiesPort): AdapterFactory =>
+  (node: NodePort, groups?: GroupsPort, identities?: IdentitiesPort, blobs?: BlobRepo): AdapterFactory =>
   (components: AdapterComponents): Adapter => {
     const capabilities: Capabilities = {
       kinds: new Set(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction', 'chain-event']),
       html: true,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytes: node.maxMessageBytes,
+      // A group's members and a peer read a conversation in the order it was said.
+      ordered: true,
     }
     const log = components.log
     /** The bridge identity that speaks a message, when its sender is of another network. */
@@ -86,6 +97,15 @@ export const mainframe =
       identities && !msg.origin.sender.startsWith('mf:')
         ? identities.speakerFor(msg.origin.sender)
         : undefined
+    /** The decoded files into the blob store, before their message is ingested. */
+    const keep = async (decoded: DecodedPayload): Promise<void> => {
+      const { files } = decoded
+      if (files === undefined || blobs === undefined) return
+      for (const [i, file] of files.entries()) {
+        const attachment = decoded.message.attachments[i]
+        if (file !== undefined && attachment !== undefined) await blobs.put(file, attachment.mediaType)
+      }
+    }
     return {
       network: 'mainframe',
       capabilities,
@@ -96,6 +116,7 @@ export const mainframe =
             throw notHosted(decoded.recipient)
           const nativeId = Buffer.from(mid).toString('hex')
           const msg = received(decoded, nativeId, from, decoded.recipient ?? from)
+          await keep(decoded)
           const result = await ctx.ingest(msg)
           log.debug({ id: result.id, duplicate: result.duplicate, from }, 'mainframe message ingested')
         })
@@ -109,7 +130,10 @@ export const mainframe =
           )
           // A group message cannot be fetched again once decrypted (the ratchet moved on):
           // a store or queue hiccup is waited out here rather than losing it.
-          await ingestPatiently(() => ctx.ingest(msg), ctx.signal)
+          await ingestPatiently(async () => {
+            await keep(decoded)
+            return ctx.ingest(msg)
+          }, ctx.signal)
         })
       },
       async deliver(msg, target, signal) {
@@ -124,7 +148,9 @@ export const mainframe =
           const groupId = group[1] as string
           const speaker = await speakerOf(msg)
           const wire = await relationsToGroup(msg, groupId, components.messages)
-          await groups.publish(groupId, encodePayload(wire, { speaker, context: `group:${groupId}` }))
+          // One gossipsub frame, which members read up to max_message_bytes plus room for MLS.
+          const files = await filesOf(msg, node.maxMessageBytes, blobs, 'a group message')
+          await groups.publish(groupId, encodePayload(wire, { speaker, context: `group:${groupId}` }, files))
           return { nativeId: `group:${groupId}`, deliveredAt: Date.now() }
         }
         if (!PEER_ID.test(target.address))
@@ -146,11 +172,12 @@ export const mainframe =
             },
           )
         const route = identities ? await identities.route(target.address) : { via: target.address }
-        const payload = encodePayload(msg, {
-          speaker: await speakerOf(msg),
-          recipient: route.recipient,
-          context: `peer:${target.address}`,
-        })
+        const files = await filesOf(msg, node.maxMessageBytes, blobs, 'a direct message')
+        const payload = encodePayload(
+          msg,
+          { speaker: await speakerOf(msg), recipient: route.recipient, context: `peer:${target.address}` },
+          files,
+        )
         // The same id on every retry of this delivery, so the recipient dedupes.
         const mid = createHash('sha256')
           .update(`mainframe/mid/v1\u0000${msg.id}\u0000${target.address}`)
@@ -220,6 +247,45 @@ function received(
     origin: { network: 'mainframe', nativeId, sender: `mf:${decoded.speaker ?? from}` },
     conversation: { network: 'mainframe', id: conversation },
   } as BridgeMessage
+}
+
+/** Bytes a payload needs beside its JSON and files: header, keys, signature, lengths. */
+const PAYLOAD_OVERHEAD = 2 + 32 + 32 + 64 + 4
+
+/**
+ * The bytes of `msg`'s attachments from the blob store, in order (undefined: not stored, sent
+ * without), after checking that the payload stays within `limit` bytes.
+ * @throws MAINFRAME_PAYLOAD_TOO_LARGE (413, not retryable) when it would not; store errors.
+ */
+async function filesOf(
+  msg: BridgeMessage,
+  limit: number,
+  blobs: BlobRepo | undefined,
+  what: string,
+): Promise<AttachmentBytes> {
+  if (msg.attachments.length === 0) return []
+  const stored = blobs ? await blobs.has(msg.attachments.map((a) => a.hash)) : new Set<string>()
+  let size = PAYLOAD_OVERHEAD + Buffer.byteLength(JSON.stringify(msg))
+  for (const a of msg.attachments) size += 4 + (stored.has(a.hash) ? a.size : 0)
+  if (size > limit) throw tooLarge(size, limit, what)
+  const files: (Uint8Array | undefined)[] = []
+  for (const a of msg.attachments)
+    files.push(stored.has(a.hash) ? (await blobs?.get(a.hash))?.bytes : undefined)
+  return files
+}
+
+function tooLarge(size: number, limit: number, what: string): BridgeError {
+  return new BridgeError(
+    'MAINFRAME_PAYLOAD_TOO_LARGE',
+    `${what} with its attachments would be ${size.toLocaleString('en')} bytes, the limit is ${limit.toLocaleString('en')}`,
+    {
+      hint: [
+        'send smaller files, or share a link to the file instead',
+        'a direct message carries up to node.max_message_bytes (raise it on both nodes); a group message up to 4 MiB less 64 KiB',
+      ],
+      status: 413,
+    },
+  )
 }
 
 function notHosted(identity: string): BridgeError {

@@ -5,13 +5,23 @@ import {
   type IRequestOpts,
   type MatrixClient,
   MatrixError,
+  MediaPrefix,
   Method,
 } from 'matrix-js-sdk'
 import { BridgeError } from '../../src/core/errors.ts'
 import type { Logger } from '../../src/log/logger.ts'
+import { type LimitedBody, readLimited } from './limited-body.ts'
+import type { MxcUri } from './translate/mxc.ts'
+
+/** A downloaded file and the media type it was served with, or a file over the limit. */
+export type Download =
+  | { readonly kind: 'ok'; readonly bytes: Uint8Array; readonly mediaType?: string }
+  | Extract<LimitedBody, { kind: 'too-large' }>
 
 /** How long one client-server call may take. */
 const REQUEST_TIMEOUT_MS = 30_000
+/** How long a media upload or download may take (files of up to media_max_bytes). */
+const MEDIA_TIMEOUT_MS = 120_000
 
 /**
  * The bridge → homeserver side of the application service: client-server calls made with the
@@ -187,6 +197,56 @@ export class Homeserver {
     return answer.event_id
   }
 
+  /**
+   * Downloads a file through authenticated media (Matrix 1.11, `GET
+   * /_matrix/client/v1/media/download/{serverName}/{mediaId}`) with the as_token, reading at
+   * most `maxBytes`: a larger file is not read further (`too-large`, with the size the server
+   * declared, if it did). Plain fetch, not the sdk: its raw responses are read whole, with no
+   * limit. Resolves with the bytes and the media type the server answered with.
+   * @throws BridgeError as other calls (a missing file is MATRIX_M_NOT_FOUND, not retryable).
+   */
+  async download(mxc: MxcUri, maxBytes: number): Promise<Download> {
+    const [serverName = '', mediaId = ''] = mxc.slice('mxc://'.length).split('/')
+    const path = `/_matrix/client/v1/media/download/${encodeURIComponent(serverName)}/${encodeURIComponent(mediaId)}`
+    try {
+      const res = await fetch(`${this.#baseUrl.replace(/\/$/, '')}${path}`, {
+        headers: { authorization: `Bearer ${this.#asToken}` },
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(MEDIA_TIMEOUT_MS)]),
+      })
+      if (!res.ok) throw new MatrixError(await errorJson(res), res.status, path)
+      const body = await readLimited(res, maxBytes)
+      if (body.kind === 'too-large') return body
+      const mediaType = res.headers.get('content-type')?.split(';')[0]?.trim()
+      return mediaType ? { ...body, mediaType } : body
+    } catch (err) {
+      throw homeserverError(err, Method.Get, path, this.#baseUrl)
+    }
+  }
+
+  /**
+   * Uploads a file as `userId` (`POST /_matrix/media/v3/upload?user_id=…&filename=…`, the
+   * as_token); resolves with its mxc URI. Each call is a new file on the homeserver.
+   */
+  async upload(userId: string, bytes: Uint8Array, mediaType: string, filename: string): Promise<MxcUri> {
+    const path = '/upload'
+    try {
+      const answer = await this.#client.http.authedRequest<{ content_uri: string }>(
+        Method.Post,
+        path,
+        { user_id: userId, filename },
+        bytes as unknown as Record<string, unknown>,
+        {
+          prefix: MediaPrefix.V3,
+          headers: { 'Content-Type': mediaType },
+          abortSignal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(MEDIA_TIMEOUT_MS)]),
+        } as Partial<IRequestOpts> as IRequestOpts,
+      )
+      return answer.content_uri as MxcUri
+    } catch (err) {
+      throw homeserverError(err, Method.Post, `${MediaPrefix.V3}${path}`, this.#baseUrl)
+    }
+  }
+
   async #call<T = unknown>(
     method: Method,
     path: string,
@@ -216,6 +276,18 @@ export class Homeserver {
     this.#client.stopClient()
     this.#log.debug('homeserver client stopped')
   }
+}
+
+/** The JSON error body of a failed response, or a stand-in when it has none. */
+async function errorJson(res: Response): Promise<{ errcode?: string; error?: string }> {
+  const text = await res.text().catch(() => '')
+  try {
+    const json = JSON.parse(text) as unknown
+    if (typeof json === 'object' && json !== null) return json as { errcode?: string; error?: string }
+  } catch {
+    // Not JSON (a proxy's page): the status alone says it.
+  }
+  return { errcode: res.status === 404 ? 'M_NOT_FOUND' : 'M_UNKNOWN', error: text.slice(0, 200) }
 }
 
 /** A homeserver failure as a BridgeError with the Matrix errcode in its code. */

@@ -12,7 +12,7 @@ import type {
 import { BridgeError } from '../../src/core/errors.ts'
 import { type MessageId, messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
-import type { DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
+import type { BlobRepo, DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
 import { groupOfAlias, openAliasPortal } from './alias-portals.ts'
 import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
 import { commandPorts } from './bot.ts'
@@ -20,6 +20,7 @@ import { type Command, type CommandPorts, parseCommand, runCommand } from './com
 import { EventMap } from './event-map.ts'
 import { Ghosts, peerIdOfGhost } from './ghosts.ts'
 import { Homeserver } from './homeserver.ts'
+import { MatrixMedia } from './media.ts'
 import { membershipNotice } from './membership.ts'
 import type { PortalLinks } from './portals.ts'
 import { GHOST_PREFIX, type Registration } from './registration.ts'
@@ -40,6 +41,8 @@ export interface MatrixOptions {
    * relations (replies, edits, reactions, redactions) across restarts and processes.
    */
   readonly natives: NativeIdRepo
+  /** Attachments' bytes: files downloaded from Matrix go in, files uploaded to it come out. */
+  readonly blobs: BlobRepo
   /** The links the bot's `!mf link` and `!mf unlink` make and remove. */
   readonly portals: PortalLinks
 }
@@ -60,8 +63,11 @@ const PING_OK_MS = 60_000
  * first event of a message sent as several), so a reply, edit, reaction or redaction finds
  * its target after a restart too.
  *
- * Not bridged, with a notice in the room saying so: encrypted rooms, media (until the media
- * store exists), messages over the size limit, malformed events.
+ * Files cross both ways through the blob store (media.ts): downloaded with a size limit
+ * (authenticated media) and uploaded as the ghost.
+ *
+ * Not bridged, with a notice in the room saying so: encrypted rooms, files over the media
+ * limit, messages over the size limit, malformed events.
  */
 export const matrix =
   (options: MatrixOptions): AdapterFactory =>
@@ -79,6 +85,7 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
   /** Recent pairs of `options.natives`, keyed `room|event` and `room|message`. */
   readonly #events: EventMap
   readonly #commands: CommandPorts
+  readonly #media: MatrixMedia
   readonly #encrypted = new Set<string>()
   #health: { ok: boolean; detail?: string } = { ok: false, detail: 'not pinged yet' }
   #pinger: NodeJS.Timeout | undefined
@@ -88,7 +95,7 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
     this.#options = options
     this.#components = components
     this.capabilities = {
-      kinds: new Set(['text', 'notice', 'emote', 'reaction', 'edit', 'redaction']),
+      kinds: new Set(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction']),
       html: true,
       maxBytes: options.maxBodyBytes,
       ordered: true,
@@ -103,6 +110,8 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
     this.#ghosts = new Ghosts(this.#hs, options.dedupe, options.serverName, this.#bot)
     this.#events = new EventMap(options.natives, components.log)
     this.#commands = commandPorts(this.#hs, options.portals, this.#bot)
+    const media = { hs: this.#hs, blobs: options.blobs, maxBytes: options.mediaMaxBytes, log: components.log }
+    this.#media = new MatrixMedia(media)
   }
 
   async start(ctx: AdapterContext): Promise<void> {
@@ -140,7 +149,15 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
     if (this.#encrypted.has(roomId)) throw encryptedRoom(roomId)
     const related = msg.kind === 'chain-event' ? undefined : msg.relatesTo?.messageId
     const relatedEvent = related === undefined ? undefined : await this.#events.eventOf(roomId, related)
-    const out = messageToContent(msg, { resolve: (id) => (id === related ? relatedEvent : undefined) })
+    // Files go up as the ghost that speaks, before the events that point at them.
+    const uploaded =
+      msg.kind === 'media'
+        ? await this.#media.upload(msg, await this.#ghosts.ensure(msg.origin.sender))
+        : undefined
+    const out = messageToContent(msg, {
+      resolve: (id) => (id === related ? relatedEvent : undefined),
+      ...(uploaded ? { uploaded } : {}),
+    })
     if (out.outcome === 'skip') return { deliveredAt: Date.now() }
     const ghost = await this.#ghosts.ensure(msg.origin.sender)
     await this.#ghosts.enter(roomId, ghost)
@@ -229,13 +246,14 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
         await this.#notice(roomId, `⚠️ ${out.reason}`, refusalError(out).hint)
         continue
       }
-      if (out.outcome === 'media') {
-        log.info({ txnId, room: roomId }, 'matrix media not bridged yet')
-        await this.#notice(roomId, '⚠️ a file was not bridged: media does not cross this bridge yet')
+      // A file is downloaded (with its size limit) and stored before its message is ingested.
+      const file = out.outcome === 'media' ? await this.#media.fetch(out) : out
+      if (file.outcome === 'refuse') {
+        await this.#notice(roomId, file.notice)
         continue
       }
-      if (await this.#ingest(ctx, txnId, out.message))
-        await this.#events.remember(roomId, out.message.origin.nativeId, out.message.id as MessageId)
+      if (await this.#ingest(ctx, txnId, file.message))
+        await this.#events.remember(roomId, file.message.origin.nativeId, file.message.id as MessageId)
     }
   }
 

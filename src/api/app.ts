@@ -16,6 +16,7 @@ import { type GroupsApi, groupRoutes } from './routes/groups.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { identityRoutes } from './routes/identities.ts'
 import { linkRoutes } from './routes/links.ts'
+import { MEDIA_UPLOAD_PATH, mediaRoutes } from './routes/media.ts'
 import { messageRoutes } from './routes/messages.ts'
 import { metricsRoutes, openApiRoute } from './routes/meta.ts'
 import { type NodeInfo, nodeRoutes } from './routes/node.ts'
@@ -79,8 +80,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       })
     },
   })
-  // A homeserver's transactions (up to 100 events of 64 KiB) have their own limit there.
-  app.use((c, next) => (c.req.path.startsWith('/_matrix/') ? next() : limit(c, next)))
+  // A homeserver's transactions (up to 100 events of 64 KiB) have their own limit there, as
+  // have uploaded files (routes/media.ts).
+  app.use((c, next) =>
+    c.req.path.startsWith('/_matrix/') || (c.req.method === 'POST' && c.req.path === MEDIA_UPLOAD_PATH)
+      ? next()
+      : limit(c, next),
+  )
 
   app.route('/', healthRoutes(deps.readiness))
   app.route('/', nodeRoutes(deps.node, read))
@@ -100,6 +106,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     app.route('/', linkRoutes(pipeline.links, read, admin))
     app.route('/', queueRoutes(pipeline, read, admin))
     app.route('/', identityRoutes(pipeline.store.identities, read))
+    app.route('/', mediaRoutes(pipeline.store.blobs, send, read))
     for (const [network, routes] of pipeline.adapterRoutes) app.route(`/adapters/${network}`, routes)
     if (pipeline.specRoutes) app.route('/', pipeline.specRoutes)
   }

@@ -134,7 +134,8 @@ export const configSchema = z
               .number()
               .int()
               .min(1)
-              .max(1024 * 1024 * 1024)
+              // The blob store holds files of up to 64 MiB.
+              .max(64 * 1024 * 1024)
               .default(16 * 1024 * 1024),
           })
           .strict()

@@ -31,7 +31,12 @@ export interface HostOptions {
    * Off on the public network: peers would otherwise be told unreachable addresses.
    */
   readonly privateAddresses: boolean
+  /** The largest message: gossipsub frames (a group message in one) are read up to it plus room for MLS. */
+  readonly maxMessageBytes: number
 }
+
+/** What a group frame carries beyond its payload: MLS framing, signatures, gossipsub's own. */
+const GROUP_FRAME_ROOM = 1024 * 1024
 
 export type Services = {
   identify: ReturnType<ReturnType<typeof identify>>
@@ -73,7 +78,10 @@ export async function createHost(identity: NodeIdentity, options: HostOptions): 
           validators: { [RECORD_NAMESPACE]: validateHostedBy },
           selectors: { [RECORD_NAMESPACE]: selectHostedBy },
         }),
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true }),
+        pubsub: gossipsub({
+          allowPublishToZeroTopicPeers: true,
+          maxInboundDataLength: options.maxMessageBytes + GROUP_FRAME_ROOM,
+        }),
         relay: circuitRelayServer(),
       },
     })

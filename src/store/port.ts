@@ -3,7 +3,7 @@
  * the relay's links, messages, deliveries and traces in `relay-port.ts`, the cluster's leases
  * and processes in `cluster-port.ts`, the Mainframe node's held packets and MLS groups in
  * `node-port.ts`, bridge identities in `identity-port.ts`, other networks' ids of bridged
- * messages in `native-port.ts`), independent of the database behind it. Drivers live in
+ * messages in `native-port.ts`, attachments' bytes in `blob-port.ts`), independent of the database behind it. Drivers live in
  * `src/store/<driver>/`; every driver passes the one conformance suite in
  * `test/unit/store/conformance.ts`.
  *
@@ -20,12 +20,14 @@
  * same handle has open.
  */
 
+import type { BlobRepo } from './blob-port.ts'
 import type { LeaseRepo, ProcessRepo } from './cluster-port.ts'
 import type { IdentityRepo } from './identity-port.ts'
 import type { NativeIdRepo } from './native-port.ts'
 import type { GroupRepo, HeldRepo } from './node-port.ts'
 import type { DeliveryRepo, LinkRepo, MessageRepo, TraceRepo } from './relay-port.ts'
 
+export type * from './blob-port.ts'
 export type * from './cluster-port.ts'
 export type * from './identity-port.ts'
 export type * from './native-port.ts'
@@ -121,6 +123,8 @@ export interface Repos {
   identities: IdentityRepo
   /** Native ids of other networks ↔ bridged message ids: see `native-port.ts`. */
   natives: NativeIdRepo
+  /** Attachments' bytes by SHA-256: see `blob-port.ts`. */
+  blobs: BlobRepo
 }
 
 /** One open handle on a store. Open it with `openStore` (src/store/index.ts). */

@@ -27,6 +27,7 @@ beforeAll(async () => {
     bootstrap: [victim.address],
     maxConnections: 20,
     privateAddresses: true,
+    maxMessageBytes: 16 * 1024 * 1024,
   })
   // Before the bootstrap connection is up the victim has no known address here, and a dial
   // would wait for a DHT lookup that cannot succeed yet.

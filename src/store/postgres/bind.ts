@@ -1,4 +1,5 @@
 import type { Repos } from '../port.ts'
+import { pgBlobs } from './blobs.ts'
 import { pgCursors } from './cursors.ts'
 import type { Run } from './db.ts'
 import { pgDedupe } from './dedupe.ts'
@@ -30,5 +31,6 @@ export function bindRepos(run: Run): Repos {
     groups: pgGroups(run),
     identities: pgIdentities(run),
     natives: pgNatives(run),
+    blobs: pgBlobs(run),
   }
 }

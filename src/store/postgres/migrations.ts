@@ -211,6 +211,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX native_ids_created_at ON native_ids (created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'blobs',
+    // Attachments' bytes by SHA-256, stored out of line and uncompressed (media is compressed
+    // already). created_at is when a blob was last put.
+    sql: `
+      CREATE TABLE blobs (
+        hash TEXT COLLATE "C" NOT NULL PRIMARY KEY CHECK (length(hash) = 64),
+        size BIGINT NOT NULL CHECK (size >= 0),
+        media_type TEXT COLLATE "C" NOT NULL,
+        created_at BIGINT NOT NULL,
+        bytes BYTEA NOT NULL CHECK (octet_length(bytes) = size)
+      );
+      ALTER TABLE blobs ALTER COLUMN bytes SET STORAGE EXTERNAL;
+      CREATE INDEX blobs_created_at ON blobs (created_at);
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

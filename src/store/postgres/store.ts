@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { BridgeError } from '../../core/errors.ts'
+import type { BlobRepo } from '../blob-port.ts'
 import type { LeaseRepo, ProcessRepo } from '../cluster-port.ts'
 import { closed, invalidArgument, openFailed, txAborted, txMisuse } from '../errors.ts'
 import type { IdentityRepo } from '../identity-port.ts'
@@ -88,6 +89,7 @@ class PostgresStore implements Store {
   readonly groups: GroupRepo
   readonly identities: IdentityRepo
   readonly natives: NativeIdRepo
+  readonly blobs: BlobRepo
   readonly #pool: PgPool
   readonly #db: Db
   readonly #insideTx = new AsyncLocalStorage<TxSession>()
@@ -113,6 +115,7 @@ class PostgresStore implements Store {
     this.groups = repos.groups
     this.identities = repos.identities
     this.natives = repos.natives
+    this.blobs = repos.blobs
   }
 
   migrate(): Promise<number[]> {

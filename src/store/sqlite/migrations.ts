@@ -213,6 +213,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX native_ids_created_at ON native_ids (created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'blobs',
+    // Attachments' bytes by SHA-256. The bytes have a table of their own, one row per blob on
+    // the same rowid: SQLite rewrites a whole row on UPDATE, and a put of bytes stored already
+    // moves created_at (when the blob was last put) without rewriting up to 64 MiB.
+    sql: `
+      CREATE TABLE blobs (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        media_type TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX blobs_created_at ON blobs (created_at);
+
+      CREATE TABLE blob_bytes (
+        id INTEGER PRIMARY KEY REFERENCES blobs (id) ON DELETE CASCADE,
+        bytes BLOB NOT NULL
+      ) STRICT;
+    `,
+  },
 ]
 
 /** The newest schema version this code knows. */

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { closed, txAborted, txMisuse } from '../errors.ts'
 import type {
+  BlobRepo,
   CursorRepo,
   DedupeRepo,
   DeliveryRepo,
@@ -17,6 +18,7 @@ import type {
   TokenRepo,
   TraceRepo,
 } from '../port.ts'
+import { sqliteBlobs } from './blobs.ts'
 import { openConnection, type SqliteConnection } from './connection.ts'
 import { sqliteCursors } from './cursors.ts'
 import { sqliteDedupe } from './dedupe.ts'
@@ -92,6 +94,7 @@ class SqliteStore implements Store {
   readonly groups: GroupRepo
   readonly identities: IdentityRepo
   readonly natives: NativeIdRepo
+  readonly blobs: BlobRepo
   readonly #conn: SqliteConnection
   readonly #mutex = new Mutex()
   readonly #insideTx = new AsyncLocalStorage<TxState>()
@@ -115,6 +118,7 @@ class SqliteStore implements Store {
     this.groups = repos.groups
     this.identities = repos.identities
     this.natives = repos.natives
+    this.blobs = repos.blobs
   }
 
   migrate(): Promise<number[]> {
@@ -209,6 +213,7 @@ function bindRepos(run: Run): Repos {
     groups: sqliteGroups(run),
     identities: sqliteIdentities(run),
     natives: sqliteNatives(run),
+    blobs: sqliteBlobs(run),
   }
 }
 

@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
 import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
@@ -25,6 +27,8 @@ let roomId: string
 let token: string
 let configPath: string
 let hsToken: string
+/** adapters.matrix.media_max_bytes of this bridge: small, so that a file over it is cheap. */
+const MEDIA_MAX_BYTES = 1024 * 1024
 
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${bridge.url}${path}`, {
@@ -48,6 +52,47 @@ async function roomTexts(): Promise<{ sender: string; body: string; ts: number }
 async function roomMessages(): Promise<{ event_id?: string; content: Record<string, unknown> }[]> {
   const page = await alice.createMessagesRequest(roomId, null, 100, Direction.Backward)
   return page.chunk.filter((e) => e.type === 'm.room.message')
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
+
+/** A valid 1×1 PNG of about `size` bytes (a comment of random text fills it): no two alike. */
+function png(size: number): Uint8Array {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(data.length)
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([length, body, crc])
+  }
+  const header = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])
+  const text = randomBytes(size).toString('base64').slice(0, size)
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', header),
+      chunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')),
+      chunk('IDAT', deflateSync(Buffer.from([0, 255, 0, 0]))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  )
+}
+
+/** Uploads a PNG as Alice; resolves with its mxc URI. */
+async function aliceUploads(bytes: Uint8Array, name: string): Promise<string> {
+  const file = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' })
+  return (await alice.uploadContent(file, { name, type: 'image/png' })).content_uri
+}
+
+/** An mxc file's bytes, downloaded as Alice through authenticated media. */
+async function aliceDownloads(mxc: string): Promise<Uint8Array> {
+  const [server, mediaId] = mxc.slice('mxc://'.length).split('/')
+  const res = await fetch(`${synapse.baseUrl}/_matrix/client/v1/media/download/${server}/${mediaId}`, {
+    headers: { authorization: `Bearer ${alice.getAccessToken()}` },
+  })
+  expect(res.status).toBe(200)
+  return new Uint8Array(await res.arrayBuffer())
 }
 
 /** A webhook-side message into the room; resolves with its message id. */
@@ -86,7 +131,12 @@ beforeAll(async () => {
     stringify({
       ...config,
       adapters: {
-        matrix: { enabled: true, homeserver_url: synapse.baseUrl, server_name: synapse.serverName },
+        matrix: {
+          enabled: true,
+          homeserver_url: synapse.baseUrl,
+          server_name: synapse.serverName,
+          media_max_bytes: MEDIA_MAX_BYTES,
+        },
       },
     }),
   )
@@ -429,4 +479,145 @@ describe('Matrix application service against a real Synapse', () => {
     )
     expect(event.content['m.relates_to']).toEqual({ 'm.in_reply_to': { event_id: first.event_id } })
   }, 120_000)
+
+  test("Alice's image crosses with its bytes: the message names their SHA-256, the API serves them", async () => {
+    const bytes = png(200_000)
+    const url = await aliceUploads(bytes, 'holiday.png')
+    const sent = await alice.sendMessage(roomId, {
+      msgtype: 'm.image',
+      body: 'holiday.png',
+      url,
+      info: { mimetype: 'image/png', size: bytes.length, w: 1, h: 1 },
+    } as never)
+    const id = matrixMessageId(sent.event_id)
+    const arrived = (await until(
+      async () => [...receiver.received.values()].find((m) => m.id === id),
+      20_000,
+      "Alice's image reaches the webhook side",
+    )) as unknown as { kind: string; attachments: unknown[] }
+    expect(arrived.kind).toBe('media')
+    expect(arrived.attachments).toEqual([
+      { hash: sha256(bytes), name: 'holiday.png', mediaType: 'image/png', size: bytes.length },
+    ])
+    const file = await fetch(`${bridge.url}/v1/media/${sha256(bytes)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-type')).toBe('image/png')
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(bytes)
+  })
+
+  test('a file stored through the API and sent as media appears as an m.image of the ghost', async () => {
+    const bytes = png(300_000)
+    const stored = await fetch(`${bridge.url}/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: bytes as Uint8Array<ArrayBuffer>,
+    })
+    expect(stored.status).toBe(201)
+    const { hash, size } = (await stored.json()) as { hash: string; size: number }
+    expect({ hash, size }).toEqual({ hash: sha256(bytes), size: bytes.length })
+    const sent = await api('/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'to-matrix' },
+        sender: 'mailto:carol@example.org',
+        kind: 'media',
+        body: { text: '' },
+        attachments: [{ hash, name: 'from-carol.png', mediaType: 'image/png', size }],
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const event = await until(
+      async () => (await roomMessages()).find((e) => e.content.filename === 'from-carol.png'),
+      20_000,
+      "carol's image appears in the room",
+    )
+    const sender = (event as { sender?: string }).sender
+    expect(sender).toMatch(new RegExp(`^@_mainframe_x[0-9a-f]{32}:${synapse.serverName}$`))
+    expect(event.content).toMatchObject({
+      msgtype: 'm.image',
+      body: 'from-carol.png',
+      info: { mimetype: 'image/png', size: bytes.length },
+    })
+    expect(await aliceDownloads(String(event.content.url))).toEqual(bytes)
+  })
+
+  test('a file the bridge does not have is named in a notice, not dropped', async () => {
+    const sent = await api('/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        conversation: { network: 'webhook', id: 'to-matrix' },
+        sender: 'mailto:carol@example.org',
+        kind: 'media',
+        body: { text: 'see the attached report' },
+        attachments: [
+          {
+            hash: randomBytes(32).toString('hex'),
+            name: 'report.pdf',
+            mediaType: 'application/pdf',
+            size: 12_345,
+          },
+        ],
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const seen = await until(
+      async () => {
+        const texts = await roomTexts()
+        const notice = texts.find((e) => e.body.includes('report.pdf'))
+        const caption = texts.find((e) => e.body === 'see the attached report')
+        return notice && caption ? notice : undefined
+      },
+      20_000,
+      'the caption and a notice naming the file appear',
+    )
+    expect(seen.body).toContain('could not be shown here:\nreport.pdf (application/pdf, 12.1 KiB)')
+  })
+
+  test('a file over media_max_bytes is not bridged: the room is told its size and the limit', async () => {
+    const bytes = png(1.5 * 1024 * 1024)
+    const url = await aliceUploads(bytes, 'big.png')
+    // Its size declared, the event is refused before any download.
+    await alice.sendMessage(roomId, {
+      msgtype: 'm.image',
+      body: 'big.png',
+      url,
+      info: { mimetype: 'image/png', size: bytes.length },
+    } as never)
+    const declared = await until(
+      async () =>
+        (await roomTexts()).find((e) => e.body.includes(`it is ${bytes.length.toLocaleString('en')} bytes`)),
+      20_000,
+      'the bot refuses the declared size',
+    )
+    expect(declared.sender).toBe(`@_mainframe_bot:${synapse.serverName}`)
+    // Not declared (a client may leave info out): the download stops at the limit.
+    const eventId = `$media-over-${Date.now()}`
+    const pushed = await fetch(`${bridge.url}/_matrix/app/v1/transactions/t-media-over-${Date.now()}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hsToken}` },
+      body: JSON.stringify({
+        events: [
+          {
+            type: 'm.room.message',
+            event_id: eventId,
+            room_id: roomId,
+            sender: `@alice:${synapse.serverName}`,
+            origin_server_ts: Date.now(),
+            content: { msgtype: 'm.image', body: 'big.png', url },
+          },
+        ],
+      }),
+    })
+    expect(pushed.status).toBe(200)
+    const notice = await until(
+      async () => (await roomTexts()).find((e) => e.body.includes('a file was not bridged: it is')),
+      20_000,
+      'the bot says the file is over the limit',
+    )
+    expect(notice.sender).toBe(`@_mainframe_bot:${synapse.serverName}`)
+    expect(notice.body).toBe('⚠️ a file was not bridged: it is 1.5 MB, the limit is 1 MB')
+    expect([...receiver.received.values()].find((m) => m.id === matrixMessageId(eventId))).toBeUndefined()
+  })
 })

@@ -15,7 +15,7 @@ import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
 // app (and takes the app's messages into the group). Two Matrix users speak; the app speaks
 // as a person of its own network. Everyone is seen with the right sender on the other side.
 const SECRET = 'community-e2e-secret-0123456789abcdef'
-type Side = { bridge: BridgeProcess; token: string; peerId: string }
+type Side = { bridge: BridgeProcess; token: string; peerId: string; configPath: string; addresses: string[] }
 let synapse: Synapse
 let a: Side
 let b: Side
@@ -61,7 +61,16 @@ async function startSide(config: Record<string, unknown>, configure?: (dir: stri
   const node = await json<{ peerId: string; addresses: string[] }>(
     fetch(`${bridge.url}/v1/node`, { headers: { authorization: `Bearer ${made.token}` } }),
   )
-  return { side: { bridge, token: made.token, peerId: node.peerId }, addresses: node.addresses }
+  return {
+    side: {
+      bridge,
+      token: made.token,
+      peerId: node.peerId,
+      configPath: made.configPath,
+      addresses: node.addresses,
+    },
+    addresses: node.addresses,
+  }
 }
 
 beforeAll(async () => {
@@ -333,6 +342,87 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(thread?.message.origin.sender).toBe(
       `mf:${await identityOf(a, `matrix:@bob:${synapse.serverName}`)}`,
     )
+  })
+
+  test('files cross the group with their bytes: an m.file from Matrix reaches the app, one from the app the room', {
+    timeout: 60_000,
+  }, async () => {
+    const random = (size: number) => {
+      const bytes = new Uint8Array(size)
+      for (let at = 0; at < size; at += 65_536) crypto.getRandomValues(bytes.subarray(at, at + 65_536))
+      return bytes
+    }
+    const sha256 = async (bytes: Uint8Array) =>
+      Buffer.from(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)).toString('hex')
+    // Matrix → A → the group → B: the bytes arrive sealed in the group message, B stores them.
+    const fromAlice = random(120_000)
+    const upload = new Blob([fromAlice as Uint8Array<ArrayBuffer>], { type: 'application/pdf' })
+    const { content_uri: url } = await alice.uploadContent(upload, {
+      name: 'minutes.pdf',
+      type: 'application/pdf',
+    })
+    await alice.sendMessage(roomId, {
+      msgtype: 'm.file',
+      body: 'minutes.pdf',
+      url,
+      info: { mimetype: 'application/pdf', size: fromAlice.length },
+    } as never)
+    const hash = await sha256(fromAlice)
+    const arrived = (await until(
+      async () =>
+        [...receiver.received.values()].find(
+          (m) => (m as unknown as { attachments?: { hash: string }[] }).attachments?.[0]?.hash === hash,
+        ),
+      30_000,
+      "Alice's file reaches the app on B",
+    )) as unknown as { kind: string; attachments: unknown[] }
+    expect(arrived.kind).toBe('media')
+    expect(arrived.attachments).toEqual([
+      { hash, name: 'minutes.pdf', mediaType: 'application/pdf', size: fromAlice.length },
+    ])
+    const onB = await fetch(`${b.bridge.url}/v1/media/${hash}`, {
+      headers: { authorization: `Bearer ${b.token}` },
+    })
+    expect(onB.status).toBe(200)
+    expect(new Uint8Array(await onB.arrayBuffer())).toEqual(fromAlice)
+
+    // The app → B → the group → A → the room, uploaded by the ghost of dave's bridge identity.
+    const fromDave = random(150_000)
+    const stored = await fetch(`${b.bridge.url}/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${b.token}`, 'content-type': 'application/pdf' },
+      body: fromDave as Uint8Array<ArrayBuffer>,
+    })
+    expect(stored.status).toBe(201)
+    const file = (await stored.json()) as { hash: string; size: number }
+    const sent = await api(b, '/v1/messages', {
+      method: 'POST',
+      body: JSON.stringify({
+        kind: 'media',
+        conversation: { network: 'webhook', id: 'app' },
+        sender: 'mailto:dave@example.org',
+        body: { text: '' },
+        attachments: [{ ...file, name: 'agenda.pdf', mediaType: 'application/pdf' }],
+      }),
+    })
+    expect(sent.status).toBe(202)
+    const event = await until(
+      async () =>
+        (await alice.createMessagesRequest(roomId, null, 50, Direction.Backward)).chunk.find(
+          (e) => e.type === 'm.room.message' && e.content.filename === 'agenda.pdf',
+        ),
+      30_000,
+      "dave's file appears in the room",
+    )
+    expect(event.content.msgtype).toBe('m.file')
+    expect(event.sender).toBe(
+      ghostOf((await identityOf(b, 'mailto:dave@example.org')) as string, synapse.serverName),
+    )
+    const [server, mediaId] = String(event.content.url).slice('mxc://'.length).split('/')
+    const download = await fetch(`${synapse.baseUrl}/_matrix/client/v1/media/download/${server}/${mediaId}`, {
+      headers: { authorization: `Bearer ${alice.getAccessToken()}` },
+    })
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(fromDave)
   })
 
   test('the bot links a room by command, checking power levels, and refuses encrypted rooms', {

@@ -1,5 +1,6 @@
 import { afterEach, describe } from 'vitest'
 import type { Store } from '../../../src/store/port.ts'
+import { blobConformance } from './conformance/blobs.ts'
 import { clusterConformance } from './conformance/cluster.ts'
 import { cursorConformance } from './conformance/cursors.ts'
 import { dedupeConformance } from './conformance/dedupe.ts'
@@ -62,5 +63,6 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     describe('groups', () => groupConformance(ctx))
     describe('bridge identities', () => identityConformance(ctx))
     describe('native ids', () => nativeConformance(ctx))
+    describe('blobs', () => blobConformance(ctx))
   })
 }

@@ -22,6 +22,7 @@ async function direct(identity: NodeIdentity): Promise<DirectMessages & { host: 
     bootstrap: [],
     maxConnections: 20,
     privateAddresses: true,
+    maxMessageBytes: 16 * 1024 * 1024,
   })
   hosts.push(host)
   const seen = new Set<string>()

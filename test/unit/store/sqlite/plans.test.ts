@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import { DELETE_BEFORE as BLOBS_DELETE_BEFORE, HAS } from '../../../../src/store/sqlite/blobs.ts'
 import { openConnection } from '../../../../src/store/sqlite/connection.ts'
 import { CREATE, PENDING_BEFORE } from '../../../../src/store/sqlite/deliveries.ts'
 import { ACK, DELETE_EXPIRED, LIST_FOR, USAGE } from '../../../../src/store/sqlite/held.ts'
@@ -77,5 +78,16 @@ describe('sqlite native id queries use their indexes', () => {
     const steps = plan(sql)
     expect(steps).toContain(expected)
     expect(steps).not.toMatch(/\bSCAN (n|native_ids)\b|TEMP B-TREE/)
+  })
+})
+
+describe('sqlite blob queries use their indexes', () => {
+  test.each([
+    ['blobs.has', HAS, 'USING COVERING INDEX sqlite_autoindex_blobs_1 (hash=?)'],
+    ['blobs.deleteBefore', BLOBS_DELETE_BEFORE, 'USING COVERING INDEX blobs_created_at (created_at<?)'],
+  ])('%s', (_name, sql, expected) => {
+    const steps = plan(sql)
+    expect(steps).toContain(expected)
+    expect(steps).not.toMatch(/\bSCAN (b|blobs)\b|TEMP B-TREE/)
   })
 })
