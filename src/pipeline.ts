@@ -91,6 +91,7 @@ export async function startPipeline(
       maxBodyBytes: matrixConfig.max_body_bytes,
       mediaMaxBytes: matrixConfig.media_max_bytes,
       dedupe: store.dedupe,
+      cursors: store.cursors,
       natives: store.natives,
       blobs: store.blobs,
       portals: portalLinks(links),

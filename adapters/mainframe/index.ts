@@ -37,8 +37,11 @@ export interface NodePort {
 
 /** A node's groups, as the adapter uses them (src/node/groups/service.ts). */
 export interface GroupsPort {
-  /** Encrypts once for the group and publishes; members offline get it held. */
-  publish(groupId: string, plaintext: Uint8Array): Promise<unknown>
+  /**
+   * Encrypts once for the group and publishes; members offline get it held. Resolves once a
+   * member has it; throws (retryable) when none took it before `signal` aborted.
+   */
+  publish(groupId: string, plaintext: Uint8Array, options?: { signal?: AbortSignal }): Promise<unknown>
   /** Where decrypted group messages go; the adapter sets it at start. */
   onMessage(
     handler:
@@ -150,7 +153,13 @@ export const mainframe =
           const wire = await relationsToGroup(msg, groupId, components.messages)
           // One gossipsub frame, which members read up to max_message_bytes plus room for MLS.
           const files = await filesOf(msg, node.maxMessageBytes, blobs, 'a group message')
-          await groups.publish(groupId, encodePayload(wire, { speaker, context: `group:${groupId}` }, files))
+          await groups.publish(
+            groupId,
+            encodePayload(wire, { speaker, context: `group:${groupId}` }, files),
+            {
+              signal,
+            },
+          )
           return { nativeId: `group:${groupId}`, deliveredAt: Date.now() }
         }
         if (!PEER_ID.test(target.address))
@@ -244,7 +253,15 @@ function received(
   return {
     ...decoded.message,
     id: messageId('mainframe', nativeId),
-    origin: { network: 'mainframe', nativeId, sender: `mf:${decoded.speaker ?? from}` },
+    origin: {
+      network: 'mainframe',
+      nativeId,
+      sender: `mf:${decoded.speaker ?? from}`,
+      // A name comes with a message its speaker signed (a name for the node alone means nothing).
+      ...(decoded.speaker && decoded.message.origin.displayName
+        ? { displayName: decoded.message.origin.displayName }
+        : {}),
+    },
     conversation: { network: 'mainframe', id: conversation },
   } as BridgeMessage
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { DedupeRepo } from '../../src/store/port.ts'
+import type { CursorRepo, DedupeRepo } from '../../src/store/port.ts'
 import type { Homeserver } from './homeserver.ts'
 import { GHOST_PREFIX } from './registration.ts'
 
@@ -22,13 +22,31 @@ export function peerIdOfGhost(localpart: string): string | undefined {
   return peerId !== undefined && /^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/.test(peerId) ? peerId : undefined
 }
 
-/** The display name of a sender's ghost: who they are, and that they came over the bridge. */
-export function ghostDisplayName(sender: string): string {
+/**
+ * The display name of a sender's ghost: who they are, and that they came over the bridge. A
+ * name their network gave (`displayName`) wins over their address.
+ */
+export function ghostDisplayName(sender: string, displayName?: string): string {
+  const name = displayName
+    ?.replace(/[\p{Cc}\p{Cf}]/gu, '')
+    .trim()
+    .slice(0, 100)
+  const network = networkOf(sender)
+  if (name) return `${name} (${network})`
   if (sender.startsWith('mf:')) return `${sender.slice(3, 11)}…${sender.slice(-6)} (Mainframe)`
-  const [scheme, ...rest] = sender.split(':')
-  const who = rest.join(':')
-  const network = scheme === 'mailto' ? 'email' : scheme === 'eip155' ? 'chain' : (scheme ?? 'bridge')
+  const who = sender.slice(sender.indexOf(':') + 1)
   return `${who.length > 64 ? `${who.slice(0, 63)}…` : who} (${network})`
+}
+
+function networkOf(sender: string): string {
+  const scheme = sender.slice(0, Math.max(0, sender.indexOf(':')))
+  const names: Record<string, string> = {
+    mf: 'Mainframe',
+    mailto: 'email',
+    eip155: 'chain',
+    matrix: 'Matrix',
+  }
+  return names[scheme] ?? (scheme || 'bridge')
 }
 
 function escapeLocalpart(id: string): string {
@@ -61,29 +79,52 @@ const GHOST_TTL_MS = 30 * 24 * 3600_000
 export class Ghosts {
   readonly #hs: Homeserver
   readonly #dedupe: DedupeRepo
+  readonly #cursors: CursorRepo
   readonly #server: string
   readonly #bot: string
   readonly #registered = new Set<string>()
+  /** The name last set on each ghost, in this process. */
+  readonly #named = new Map<string, string>()
   readonly #joined = new Set<string>()
 
-  constructor(hs: Homeserver, dedupe: DedupeRepo, serverName: string, botUserId: string) {
+  constructor(
+    hs: Homeserver,
+    store: { dedupe: DedupeRepo; cursors: CursorRepo },
+    serverName: string,
+    botUserId: string,
+  ) {
     this.#hs = hs
-    this.#dedupe = dedupe
+    this.#dedupe = store.dedupe
+    this.#cursors = store.cursors
     this.#server = serverName
     this.#bot = botUserId
   }
 
-  /** The ghost of `sender`, registered and named. */
-  async ensure(sender: string): Promise<string> {
+  /**
+   * The ghost of `sender`, registered, and named after `displayName` when their network gave
+   * one (renamed when it changes), else after their address.
+   */
+  async ensure(sender: string, displayName?: string): Promise<string> {
     const localpart = ghostLocalpart(sender)
     const userId = `@${localpart}:${this.#server}`
-    if (this.#registered.has(userId)) return userId
-    if (!(await this.#dedupe.has('matrix-ghost', userId))) {
-      await this.#hs.register(localpart)
-      await this.#hs.setDisplayName(userId, ghostDisplayName(sender))
-      await this.#dedupe.remember('matrix-ghost', userId, GHOST_TTL_MS)
+    if (!this.#registered.has(userId)) {
+      if (!(await this.#dedupe.has('matrix-ghost', userId))) {
+        await this.#hs.register(localpart)
+        await this.#dedupe.remember('matrix-ghost', userId, GHOST_TTL_MS)
+      }
+      this.#registered.add(userId)
     }
-    this.#registered.add(userId)
+    const name = ghostDisplayName(sender, displayName)
+    if (this.#named.get(userId) !== name) {
+      // The name set last is kept in the store: setting it again would post a member event in
+      // every room the ghost is in.
+      const key = `matrix-ghost-name:${userId}`
+      if ((await this.#cursors.get(key))?.value !== name) {
+        await this.#hs.setDisplayName(userId, name)
+        await this.#cursors.put(key, name)
+      }
+      this.#named.set(userId, name)
+    }
     return userId
   }
 

@@ -12,11 +12,12 @@ import type {
 import { BridgeError } from '../../src/core/errors.ts'
 import { type MessageId, messageId } from '../../src/core/ids.ts'
 import type { BridgeMessage } from '../../src/core/message.ts'
-import type { BlobRepo, DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
+import type { BlobRepo, CursorRepo, DedupeRepo, NativeIdRepo } from '../../src/store/port.ts'
 import { groupOfAlias, openAliasPortal } from './alias-portals.ts'
 import { type AppserviceHandlers, appserviceRoutes } from './appservice.ts'
 import { commandPorts } from './bot.ts'
 import { type Command, type CommandPorts, parseCommand, runCommand } from './commands.ts'
+import { DisplayNames } from './display-names.ts'
 import { EventMap } from './event-map.ts'
 import { Ghosts, peerIdOfGhost } from './ghosts.ts'
 import { Homeserver } from './homeserver.ts'
@@ -36,6 +37,8 @@ export interface MatrixOptions {
   readonly mediaMaxBytes: number
   /** Durable marks: transaction ids seen, ghosts registered. */
   readonly dedupe: DedupeRepo
+  /** Small durable values: the display name set on each ghost. */
+  readonly cursors: CursorRepo
   /**
    * Matrix event id ↔ bridged message id, per room (network `matrix`, scope the room id), for
    * relations (replies, edits, reactions, redactions) across restarts and processes.
@@ -85,6 +88,7 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
   /** Recent pairs of `options.natives`, keyed `room|event` and `room|message`. */
   readonly #events: EventMap
   readonly #commands: CommandPorts
+  readonly #names: DisplayNames
   readonly #media: MatrixMedia
   readonly #encrypted = new Set<string>()
   #health: { ok: boolean; detail?: string } = { ok: false, detail: 'not pinged yet' }
@@ -107,8 +111,9 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
       botUserId: this.#bot,
       log: components.log,
     })
-    this.#ghosts = new Ghosts(this.#hs, options.dedupe, options.serverName, this.#bot)
+    this.#ghosts = new Ghosts(this.#hs, options, options.serverName, this.#bot)
     this.#events = new EventMap(options.natives, components.log)
+    this.#names = new DisplayNames(this.#hs, components.log)
     this.#commands = commandPorts(this.#hs, options.portals, this.#bot)
     const media = { hs: this.#hs, blobs: options.blobs, maxBytes: options.mediaMaxBytes, log: components.log }
     this.#media = new MatrixMedia(media)
@@ -152,14 +157,14 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
     // Files go up as the ghost that speaks, before the events that point at them.
     const uploaded =
       msg.kind === 'media'
-        ? await this.#media.upload(msg, await this.#ghosts.ensure(msg.origin.sender))
+        ? await this.#media.upload(msg, await this.#ghosts.ensure(msg.origin.sender, msg.origin.displayName))
         : undefined
     const out = messageToContent(msg, {
       resolve: (id) => (id === related ? relatedEvent : undefined),
       ...(uploaded ? { uploaded } : {}),
     })
     if (out.outcome === 'skip') return { deliveredAt: Date.now() }
-    const ghost = await this.#ghosts.ensure(msg.origin.sender)
+    const ghost = await this.#ghosts.ensure(msg.origin.sender, msg.origin.displayName)
     await this.#ghosts.enter(roomId, ghost)
     let first: string | undefined
     for (const [i, event] of out.events.entries()) {
@@ -225,6 +230,8 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
       }
       if (!(await this.#isPortal(roomId))) continue
       if (type === 'm.room.member') {
+        // A new display name applies from this event on.
+        if (typeof event.state_key === 'string') this.#names.forget(roomId, event.state_key)
         // Membership of people (not of our ghosts) crosses as a notice.
         const notice = this.#isOurs(event.state_key) ? undefined : membershipNotice(raw, roomId)
         if (notice) await this.#ingest(ctx, txnId, notice)
@@ -261,7 +268,7 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
   async #ingest(ctx: AdapterContext, txnId: string, message: BridgeMessage): Promise<boolean> {
     const roomId = message.conversation.id
     try {
-      const result = await ctx.ingest(message)
+      const result = await ctx.ingest(await this.#named(message))
       this.#components.log.debug(
         { txnId, id: result.id, duplicate: result.duplicate },
         'matrix event ingested',
@@ -276,6 +283,15 @@ class MatrixAdapter implements Adapter, HealthReporting, FailureReporting {
       )
       return false
     }
+  }
+
+  /** The message with its sender's display name in the room, when they have one. */
+  async #named(message: BridgeMessage): Promise<BridgeMessage> {
+    const userId = message.origin.sender.slice('matrix:'.length)
+    const displayName = await this.#names.of(message.conversation.id, userId)
+    return displayName
+      ? ({ ...message, origin: { ...message.origin, displayName } } as BridgeMessage)
+      : message
   }
 
   /** Runs a bot command and answers it in the room; a failure is answered too, never thrown. */

@@ -47,6 +47,12 @@ export const originSchema = z
     network: networkName,
     nativeId: z.string().min(1).max(1024),
     sender: addressUri,
+    displayName: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .meta({ description: "The sender's name as their network shows it (not verified)" }),
   })
   .strict()
 

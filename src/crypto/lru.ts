@@ -36,6 +36,11 @@ export class Lru<K, V> {
     }
   }
 
+  delete(key: K): boolean {
+    if (key === this.#newest) this.#newest = undefined
+    return this.#map.delete(key)
+  }
+
   clear(): void {
     this.#map.clear()
     this.#newest = undefined

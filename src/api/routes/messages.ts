@@ -21,6 +21,7 @@ const sendSchema = z
     kind: z.enum(['text', 'notice', 'emote', 'media', 'reaction', 'edit', 'redaction']).default('text'),
     body: bodySchema,
     sender: addressUri.optional().meta({ description: "Who speaks; default: this node's mf: address" }),
+    senderName: z.string().min(1).max(256).optional().meta({ description: "The sender's display name" }),
     attachments: z.array(attachmentSchema).max(64).optional(),
     relatesTo: z
       .object({
@@ -122,12 +123,17 @@ export function messageRoutes(
     const header = c.req.header('idempotency-key')
     const nativeId =
       input.idempotencyKey ?? header ?? createHash('sha256').update(JSON.stringify(input)).digest('hex')
-    const { idempotencyKey: _ignored, sender, ...rest } = input
+    const { idempotencyKey: _ignored, sender, senderName, ...rest } = input
     const result = await deps.relay.ingest(
       {
         ...rest,
         id: messageId('api', nativeId),
-        origin: { network: 'api', nativeId, sender: sender ?? deps.nodeAddress },
+        origin: {
+          network: 'api',
+          nativeId,
+          sender: sender ?? deps.nodeAddress,
+          ...(senderName === undefined ? {} : { displayName: senderName }),
+        },
         timestamp: Date.now(),
         attachments: input.attachments ?? [],
       },

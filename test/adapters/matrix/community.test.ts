@@ -195,6 +195,8 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     expect(aliceId).not.toBe(bobId)
     const onB = await json<Stored>(api(b, `/v1/messages/${heard.fromAlice.id}`))
     expect(onB.message.origin.sender).toBe(`mf:${aliceId}`)
+    // Her name in the room travels with her signed message.
+    expect((onB.message.origin as { displayName?: string }).displayName).toBe('alice')
     expect(onB.message.conversation.id).toBe(`group:${groupId}`)
     const bobOnB = await json<Stored>(api(b, `/v1/messages/${heard.fromBob.id}`))
     expect(bobOnB.message.origin.sender).toBe(`mf:${bobId}`)
@@ -208,6 +210,7 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
       body: JSON.stringify({
         conversation: { network: 'webhook', id: 'app' },
         sender: 'mailto:dave@example.org',
+        senderName: 'Dave',
         body: { text: 'dave from mainframe', html: '<b>dave</b> from mainframe' },
       }),
     })
@@ -224,6 +227,7 @@ describe('community bridge: a Matrix room and a Mainframe group over two nodes',
     const daveId = await identityOf(b, 'mailto:dave@example.org')
     expect(event.sender).toBe(ghostOf(daveId as string, synapse.serverName))
     expect(event.content.formatted_body).toBe('<b>dave</b> from mainframe')
+    expect((await alice.getProfileInfo(event.sender as string)).displayname).toBe('Dave (Mainframe)')
     daveEventId = event.event_id as string
     // The app's link hands B's receiver one copy; none comes back through the room (echo).
     await new Promise((r) => setTimeout(r, 1500))
