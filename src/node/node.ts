@@ -8,6 +8,7 @@ import type { Receipt } from './direct/receipt.ts'
 import { DirectMessages, type InboundHandler } from './direct/service.ts'
 import { type HoldOptions, PacketHolding } from './hold/service.ts'
 import { createHost, type Host, type HostOptions } from './host.ts'
+import { PeerKeeper } from './keeper.ts'
 import type { NodeMetrics } from './metrics.ts'
 import { PAYLOAD_KINDS } from './payload-kinds.ts'
 
@@ -100,6 +101,12 @@ export async function startNode(
   deps: NodeDeps,
 ): Promise<MainframeNode> {
   const host = await createHost(identity, options)
+  // Bootstrap peers are dialled at once and again with backoff until they answer (libp2p's
+  // bootstrap discovery dials once, a second after the start); their addresses are in the
+  // peer store before anything else dials them by peer id.
+  const keeper = new PeerKeeper(host, deps.log, { dialTimeoutMs: options.timeoutMs })
+  for (const address of options.bootstrap) await keeper.keepAddress(address)
+  keeper.start()
   const direct = new DirectMessages(
     {
       host,
@@ -164,6 +171,7 @@ export async function startNode(
     },
     stop: () => {
       stopping ??= (async () => {
+        keeper.stop()
         await holding?.stop().catch(() => {})
         await direct.stop().catch(() => {})
         await host.stop()

@@ -6,6 +6,7 @@ import { Lru } from '../../crypto/lru.ts'
 import { seal } from '../../crypto/sealed-box.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { Host } from '../host.ts'
+import { addressesOf } from '../keeper.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import { tooLarge } from './assemble.ts'
 import { chunkPlaintexts } from './chunks.ts'
@@ -114,12 +115,23 @@ export class DirectMessages {
   }
 
   #openSession(peerId: string, signal: AbortSignal): Promise<OutboundSession> {
-    const opening = this.#deps.host.dialProtocol(peerIdFromString(peerId), DIRECT_PROTOCOL, { signal }).then(
-      (stream) =>
-        new OutboundSession(stream, () => {
-          if (this.#sessions.get(peerId) === opening) this.#sessions.delete(peerId)
-        }),
-    )
+    const host = this.#deps.host
+    const id = peerIdFromString(peerId)
+    const opening = (async () => {
+      // A dial by peer id of a peer with no known address goes to a DHT lookup, which with no
+      // connection at all only waits out the timeout, and every other dial of that peer
+      // meanwhile (the bootstrap's, with the right address) joins it and fails with it.
+      // Fail at once instead (the caller retries), or look the peer up outside the dial.
+      if (host.getConnections(id).length === 0 && (await addressesOf(host, id)) === 0) {
+        if (host.getConnections().length === 0)
+          throw new Error('no address of the peer known and no connected peer to look it up through')
+        await host.peerRouting.findPeer(id, { signal })
+      }
+      const stream = await host.dialProtocol(id, DIRECT_PROTOCOL, { signal })
+      return new OutboundSession(stream, () => {
+        if (this.#sessions.get(peerId) === opening) this.#sessions.delete(peerId)
+      })
+    })()
     this.#sessions.set(peerId, opening)
     opening.catch(() => {
       if (this.#sessions.get(peerId) === opening) this.#sessions.delete(peerId)

@@ -48,6 +48,12 @@ export function ciphertextId(ciphertext: Uint8Array): string {
 export class GroupInbound {
   readonly #deps: InboundDeps
   readonly #orphans: { from: string; payload: ControlPayload }[] = []
+  /**
+   * Per group, the tail of the handler calls: messages are handed on in the order they were
+   * decrypted. Each is decrypted in the group's turn, but handed on after it; without the
+   * chain a message could be taken by the pipeline before the one decrypted just before it.
+   */
+  readonly #handing = new WeakMap<LiveGroup, Promise<void>>()
   onMessage: ((message: GroupMessage) => Promise<void>) | undefined
   onRemoved: ((groupId: string) => void) | undefined
 
@@ -75,8 +81,12 @@ export class GroupInbound {
    */
   async ciphertext(live: LiveGroup, ciphertext: Uint8Array, strict = false): Promise<void> {
     try {
-      const got = await this.#deps.live.serial(live, () => this.#decrypt(live, ciphertext))
-      if (got) await this.#deliver(live, [got])
+      // Wrapped: a promise returned from the turn would be awaited inside it.
+      const handed = await this.#deps.live.serial(live, async () => {
+        const got = await this.#decrypt(live, ciphertext)
+        return got ? { done: this.#handOn(live, [got]) } : undefined
+      })
+      await handed?.done
     } catch (err) {
       if (strict) throw err
       this.#deps.log.warn({ group: live.id.slice(0, 16), err }, 'group message not stored: dropped')
@@ -156,9 +166,16 @@ export class GroupInbound {
         const got = await this.#decrypt(live, ciphertext)
         if (got) ready.push(got)
       }
-      return ready
+      return ready.length > 0 ? [this.#handOn(live, ready)] : []
     })
-    await this.#deliver(live, ready)
+    await Promise.all(ready)
+  }
+
+  /** Queues `messages` for the handler behind those of `live` decrypted before (call inside serial). */
+  #handOn(live: LiveGroup, messages: readonly Decrypted[]): Promise<void> {
+    const tail = (this.#handing.get(live) ?? Promise.resolve()).then(() => this.#deliver(live, messages))
+    this.#handing.set(live, tail)
+    return tail
   }
 
   /** Decrypts and stores; undefined when seen before, ours, early (kept) or unreadable (dropped). Call inside serial. */

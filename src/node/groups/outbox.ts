@@ -10,11 +10,22 @@ interface Item {
   /** Fixed per item, so a retry whose receipt was lost is deduped by the recipient. */
   readonly mid: Uint8Array
   readonly what: string
+  readonly settle: { resolve(): void; reject(err: unknown): void }
+}
+
+/** One queued payload, as `enqueue` hands it back. */
+export interface Queued {
+  /** Resolves once the peer took it (`send` resolved); rejects when it is dropped. */
+  readonly delivered: Promise<void>
+  /** Takes it out of the queue unless it is being sent now; true when it was. */
+  withdraw(): boolean
 }
 
 interface Queue {
   readonly items: Item[]
   running: boolean
+  /** The item being sent now (it cannot be withdrawn). */
+  sending: Item | undefined
   delayMs: number
   timer: NodeJS.Timeout | undefined
 }
@@ -55,20 +66,51 @@ export class Outbox {
     this.#maxPerPeer = options.maxPerPeer ?? 10_000
   }
 
-  /** Queues `payload` for `peerId` behind what is queued already; returns at once. */
-  enqueue(peerId: string, payload: Uint8Array, what: string): void {
-    if (this.#stopped) return
+  /**
+   * Queues `payload` for `peerId` behind what is queued already; returns at once. The caller
+   * may wait for `delivered` (it never rejects unhandled: a caller that does not wait need
+   * not catch it).
+   */
+  enqueue(peerId: string, payload: Uint8Array, what: string): Queued {
+    let settle: Item['settle'] = { resolve: () => {}, reject: () => {} }
+    const delivered = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject }
+    })
+    delivered.catch(() => {})
+    if (this.#stopped) {
+      settle.reject(outboxStopped())
+      return { delivered, withdraw: () => false }
+    }
     let queue = this.#queues.get(peerId)
     if (!queue) {
-      queue = { items: [], running: false, delayMs: this.#minDelayMs, timer: undefined }
+      queue = { items: [], running: false, sending: undefined, delayMs: this.#minDelayMs, timer: undefined }
       this.#queues.set(peerId, queue)
     }
     if (queue.items.length >= this.#maxPerPeer) {
       const dropped = queue.items.shift()
       this.#log.warn({ peer: peerId, what: dropped?.what }, 'group outbox full: oldest payload dropped')
+      dropped?.settle.reject(
+        new BridgeError('GROUP_OUTBOX_FULL', `the outbox for ${peerId} is full`, {
+          retryable: true,
+          status: 503,
+        }),
+      )
     }
-    queue.items.push({ payload, mid: randomBytes(32), what })
+    const item: Item = { payload, mid: randomBytes(32), what, settle }
+    queue.items.push(item)
+    const owner = queue
     this.#drain(peerId, queue)
+    return {
+      delivered,
+      withdraw: () => {
+        if (owner.sending === item) return false
+        const at = owner.items.indexOf(item)
+        if (at < 0) return false
+        owner.items.splice(at, 1)
+        item.settle.reject(new BridgeError('GROUP_PAYLOAD_WITHDRAWN', 'withdrawn before it was sent'))
+        return true
+      },
+    }
   }
 
   /** The peer is reachable again (it connected): retry its queue now. */
@@ -91,7 +133,10 @@ export class Outbox {
 
   stop(): void {
     this.#stopped = true
-    for (const queue of this.#queues.values()) clearTimeout(queue.timer)
+    for (const queue of this.#queues.values()) {
+      clearTimeout(queue.timer)
+      for (const item of queue.items) item.settle.reject(outboxStopped())
+    }
     this.#queues.clear()
   }
 
@@ -108,14 +153,17 @@ export class Outbox {
   async #run(peerId: string, queue: Queue): Promise<void> {
     while (!this.#stopped && queue.items.length > 0) {
       const item = queue.items[0] as Item
+      queue.sending = item
       try {
         await this.#send(peerId, item.payload, { mid: item.mid })
         queue.items.shift()
         queue.delayMs = this.#minDelayMs
+        item.settle.resolve()
       } catch (err) {
         if (err instanceof BridgeError && !err.retryable) {
           queue.items.shift()
           this.#log.warn({ peer: peerId, what: item.what, code: err.code }, 'group payload refused: dropped')
+          item.settle.reject(err)
           continue
         }
         const code = err instanceof BridgeError ? err.code : undefined
@@ -131,7 +179,16 @@ export class Outbox {
         queue.timer.unref()
         queue.delayMs = Math.min(queue.delayMs * 2, this.#maxDelayMs)
         return
+      } finally {
+        queue.sending = undefined
       }
     }
   }
+}
+
+function outboxStopped(): BridgeError {
+  return new BridgeError('GROUP_OUTBOX_STOPPED', 'the group service is stopping', {
+    retryable: true,
+    status: 503,
+  })
 }

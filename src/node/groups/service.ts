@@ -6,6 +6,7 @@ import type { NodeIdentity } from '../../crypto/identity.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { DedupeRepo, GroupRepo } from '../../store/port.ts'
 import type { Host } from '../host.ts'
+import { PeerKeeper } from '../keeper.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import { StateSealer } from './at-rest.ts'
 import { type ControlPayload, decodeControl, encodeControl } from './control-frames.ts'
@@ -20,11 +21,13 @@ import {
   removeMembers,
   updateKeys,
 } from './mls.ts'
-import { Outbox, type OutboxOptions, type SendFn } from './outbox.ts'
+import { Outbox, type OutboxOptions, type Queued, type SendFn } from './outbox.ts'
 import { badGroupId, GROUP_ID_HEX, memberKey, notOrderer, unknownGroup } from './service-errors.ts'
 
 /** Version byte in front of the MLS ciphertext of a topic message (docs/wire-groups.md). */
 export const TOPIC_MESSAGE_V1 = 0x01
+/** How long `publish` waits, without a signal of the caller, for a member to take a message. */
+const PUBLISH_WAIT_MS = 30_000
 
 export interface GroupServiceDeps {
   readonly host: Host
@@ -81,6 +84,8 @@ export class GroupService {
   readonly #inbound: GroupInbound
   readonly #onPubsub = (event: CustomEvent<Message>) => void this.#fromTopic(event.detail)
   readonly #onConnect = (event: CustomEvent<PeerId>) => this.#outbox.poke(event.detail.toString())
+  /** Keeps this node connected to the members of its groups (redialled by peer id). */
+  readonly #keeper: PeerKeeper
 
   constructor(deps: GroupServiceDeps) {
     this.#deps = deps
@@ -97,6 +102,7 @@ export class GroupService {
       timeoutMs: deps.timeoutMs ?? 10_000,
     })
     this.#outbox = new Outbox(deps.send, deps.log, deps.outbox)
+    this.#keeper = new PeerKeeper(deps.host, deps.log, { dialTimeoutMs: deps.timeoutMs ?? 10_000 })
     this.#inbound = new GroupInbound({
       live: this.#live,
       keyPackages: this.#keyPackages,
@@ -115,12 +121,15 @@ export class GroupService {
     pubsub.addEventListener('message', this.#onPubsub)
     this.#deps.host.addEventListener('peer:connect', this.#onConnect)
     await this.#keyPackages.start()
+    this.#keepMembers()
+    this.#keeper.start()
   }
 
   async stop(): Promise<void> {
     const pubsub = this.#deps.host.services.pubsub
     pubsub.removeEventListener('message', this.#onPubsub)
     this.#deps.host.removeEventListener('peer:connect', this.#onConnect)
+    this.#keeper.stop()
     this.#outbox.stop()
     await this.#keyPackages.stop().catch(() => {})
     await Promise.all(this.#live.all().map((live) => live.chain))
@@ -222,36 +231,109 @@ export class GroupService {
         commit: made.commit,
       })
       made.after?.()
+      this.#keepMembers()
       return { epoch: Number(live.epoch) }
     })
   }
 
   /**
    * Encrypts `plaintext` once for the group and publishes it on the group's topic. Members
-   * this node does not see subscribed to the topic (offline, or not meshed yet) get the same
-   * ciphertext as a direct control payload, queued while they are offline; receivers dedupe.
-   * @returns the epoch it was sent in and how many members were sent it directly.
-   * @throws GROUP_UNKNOWN, GROUP_BAD_ID, store errors.
+   * gossipsub did not hand it to (offline, connected but not seen subscribed yet, below the
+   * publish score) get the same ciphertext as a direct control payload, queued in the outbox
+   * and retried while they are unreachable; receivers dedupe.
+   *
+   * Resolves once at least one member has it: handed to it on the topic, or taken directly
+   * (receipted, or held for it by its holders). When no member got it, waits for the first
+   * direct copy to go through until `signal` aborts (default: 30 s), then withdraws the copies
+   * not sent yet and throws GROUP_NOT_DELIVERED (retryable): the caller's retry (the relay's
+   * persistent queue) is what survives a restart of this node, not the in-memory outbox.
+   * Members that miss a message another member got still get it from the outbox, unless this
+   * node restarts first (docs/wire-groups.md, "Not done yet").
+   * @returns the epoch it was sent in, how many members it was handed on the topic and how
+   *   many were sent it directly.
+   * @throws GROUP_UNKNOWN, GROUP_BAD_ID, GROUP_NOT_DELIVERED (retryable), store errors; a
+   *   member's refusal (not retryable) when every member refused it.
    */
-  async publish(groupId: string, plaintext: Uint8Array): Promise<{ epoch: number; direct: number }> {
+  async publish(
+    groupId: string,
+    plaintext: Uint8Array,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ epoch: number; topic: number; direct: number }> {
     const live = this.#get(groupId)
-    return this.#live.serial(live, async () => {
-      const sent = await encryptMessage(live.state, plaintext)
+    const sent = await this.#live.serial(live, async () => {
+      const encrypted = await encryptMessage(live.state, plaintext)
       // Saved before it leaves: a restart must never reuse this message's key.
-      await this.#live.save(live, sent.state)
-      const data = new Uint8Array(1 + sent.ciphertext.length)
+      await this.#live.save(live, encrypted.state)
+      const data = new Uint8Array(1 + encrypted.ciphertext.length)
       data[0] = TOPIC_MESSAGE_V1
-      data.set(sent.ciphertext, 1)
-      const pubsub = this.#deps.host.services.pubsub
-      await pubsub.publish(live.topic, data).catch((err: unknown) => {
+      data.set(encrypted.ciphertext, 1)
+      const others = this.#others(live)
+      let recipients = new Set<string>()
+      try {
+        const published = await this.#deps.host.services.pubsub.publish(live.topic, data)
+        recipients = new Set(published.recipients.map(String))
+      } catch (err) {
         this.#deps.log.info({ group: live.id.slice(0, 16), err }, 'group publish reached no topic peer')
-      })
-      const subscribed = new Set(pubsub.getSubscribers(live.topic).map(String))
-      const missing = this.#others(live).filter((peer) => !subscribed.has(peer))
-      const ciphertext = sent.ciphertext
-      this.#fanOut(missing, { type: 'message', groupId: live.idBytes, epoch: live.epoch, ciphertext })
-      return { epoch: Number(live.epoch), direct: missing.length }
+      }
+      // Who gossipsub actually wrote it to, not who it knows subscribed: a subscriber with no
+      // outbound stream yet, or under the publish score threshold, is not in `recipients`.
+      const onTopic = others.filter((peer) => recipients.has(peer))
+      const missing = others.filter((peer) => !recipients.has(peer))
+      const payload: ControlPayload = {
+        type: 'message',
+        groupId: live.idBytes,
+        epoch: live.epoch,
+        ciphertext: encrypted.ciphertext,
+      }
+      const copies = missing.map((peer) => this.#queue(peer, payload))
+      return { epoch: Number(live.epoch), members: others.length, onTopic: onTopic.length, copies }
     })
+    const result = { epoch: sent.epoch, topic: sent.onTopic, direct: sent.copies.length }
+    if (sent.members === 0 || sent.onTopic > 0) return result
+    await this.#firstTaken(live, sent.copies, options.signal)
+    return result
+  }
+
+  /**
+   * Waits until one of `copies` is taken by its member. On timeout or abort, withdraws those
+   * not sent yet and throws GROUP_NOT_DELIVERED (retryable); when every member refused its
+   * copy for good, throws the first refusal.
+   */
+  async #firstTaken(live: LiveGroup, copies: readonly Queued[], signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(PUBLISH_WAIT_MS)
+    const bound = signal ? AbortSignal.any([signal, timeout]) : timeout
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<'aborted'>((resolve) => {
+      onAbort = () => resolve('aborted')
+      if (bound.aborted) resolve('aborted')
+      else bound.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      const outcome = await Promise.race([
+        Promise.any(copies.map((copy) => copy.delivered)).then(
+          () => 'taken' as const,
+          (err: AggregateError) => err,
+        ),
+        aborted,
+      ])
+      if (outcome === 'taken') return
+      if (outcome instanceof AggregateError) {
+        const refusal = outcome.errors.find((e) => e instanceof BridgeError && !e.retryable)
+        if (refusal) throw refusal
+      }
+      for (const copy of copies) copy.withdraw()
+      throw new BridgeError(
+        'GROUP_NOT_DELIVERED',
+        `no member of group ${live.id.slice(0, 16)}… took the message (${copies.length} unreachable)`,
+        {
+          hint: 'no member is connected or reachable; the delivery is retried',
+          retryable: true,
+          status: 503,
+        },
+      )
+    } finally {
+      if (onAbort) bound.removeEventListener('abort', onAbort)
+    }
   }
 
   /**
@@ -261,7 +343,12 @@ export class GroupService {
    *   drops the payload); store errors (retryable ones make the sender retry).
    */
   async handleControl(message: { from: string; payload: Uint8Array }): Promise<void> {
-    await this.#inbound.control(message.from, decodeControl(message.payload))
+    try {
+      await this.#inbound.control(message.from, decodeControl(message.payload))
+    } finally {
+      // A welcome, a commit or a removal may have changed whom this node keeps connected to.
+      this.#keepMembers()
+    }
   }
 
   /** The groups of this node. */
@@ -311,8 +398,15 @@ export class GroupService {
     for (const peer of peers) this.#queue(peer, payload)
   }
 
-  #queue(peer: string, payload: ControlPayload): void {
-    this.#outbox.enqueue(peer, encodeControl(payload), `${payload.type}@${payload.epoch}`)
+  #queue(peer: string, payload: ControlPayload): Queued {
+    return this.#outbox.enqueue(peer, encodeControl(payload), `${payload.type}@${payload.epoch}`)
+  }
+
+  /** The members of every group of this node, kept connected (a restarted node finds them again). */
+  #keepMembers(): void {
+    const peers = new Set<string>()
+    for (const live of this.#live.all()) for (const peer of this.#others(live)) peers.add(peer)
+    this.#keeper.keepPeers(peers)
   }
 
   async #fromTopic(message: Message): Promise<void> {

@@ -113,11 +113,14 @@ export class PacketHolding {
   async #holdersFor(recipient: string, signal?: AbortSignal): Promise<PeerId[]> {
     const cached = this.#holders.get(recipient)
     if (cached && Date.now() - cached.at < HOLDERS_TTL_MS) return cached.peers
-    const lookup = this.#nearest(peerIdFromString(recipient), [recipient], signal).then((peers) => ({
-      at: Date.now(),
-      peers,
-    }))
-    this.#holders.set(recipient, { at: Date.now(), peers: lookup.then((l) => l.peers) })
+    const lookup = this.#nearest(peerIdFromString(recipient), [recipient], signal).then((peers) => {
+      // Nobody found (no connections yet): ask again next time rather than for HOLDERS_TTL_MS.
+      if (peers.length === 0 && this.#holders.get(recipient)?.peers === cachedPeers)
+        this.#holders.delete(recipient)
+      return { at: Date.now(), peers }
+    })
+    const cachedPeers = lookup.then((l) => l.peers)
+    this.#holders.set(recipient, { at: Date.now(), peers: cachedPeers })
     if (this.#holders.size > 10_000) this.#holders.delete(this.#holders.keys().next().value as string)
     return (await lookup).peers
   }
@@ -180,6 +183,8 @@ export class PacketHolding {
   async #nearest(key: PeerId, exclude: string[], signal?: AbortSignal): Promise<PeerId[]> {
     const skip = new Set([this.#deps.host.peerId.toString(), ...exclude])
     const found = new Map<string, PeerId>()
+    // With no connection the DHT has no one to ask: its lookup would only wait out the timeout.
+    if (this.#deps.host.getConnections().length === 0) return []
     try {
       for await (const event of this.#deps.host.services.dht.getClosestPeers(key.toMultihash().bytes, {
         signal: signal ?? AbortSignal.timeout(this.#options.timeoutMs),
