@@ -134,7 +134,14 @@ console.log(
 )
 const a = await node()
 const b = await node([a.addresses()[0] as string])
-await a.send(b.identity.peerId, bridged(16)) // connect and warm up
+// A send to a peer the node has no address of and no connection to fails at once (it would
+// be retried): wait for B's bootstrap connection first.
+await until(
+  async () => (a.peers().some((p) => p.peerId === b.identity.peerId) ? true : undefined),
+  10_000,
+  'B connected to A',
+)
+await a.send(b.identity.peerId, bridged(16)) // warm up
 b.got.n = 0
 const raws: number[] = []
 const ours: number[] = []
