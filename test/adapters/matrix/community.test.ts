@@ -1,13 +1,16 @@
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { createClient, Direction, type MatrixClient } from 'matrix-js-sdk'
+import { Direction, type MatrixClient } from 'matrix-js-sdk'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { parse, stringify } from 'yaml'
-import { makeDataDir, testConfig, until } from '../../helpers/bridge.ts'
-import { type BridgeProcess, startCli } from '../../helpers/cli.ts'
-import { freePort } from '../../helpers/driven-child.ts'
-import { quietSdkLogger, type Synapse, startSynapse } from '../../helpers/synapse.ts'
-import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
+import { until } from '../../helpers/bridge.ts'
+import {
+  api,
+  type Community,
+  json,
+  type Side,
+  startCommunity,
+  stopCommunity,
+} from '../../helpers/community.ts'
+import type { Synapse } from '../../helpers/synapse.ts'
+import type { Receiver } from '../../helpers/webhook-receiver.ts'
 
 // DESIGN.md scenario 1, the community bridge: a Matrix room on a real Synapse is linked by
 // bridge A (Matrix adapter + Mainframe node) to a Mainframe group; bridge B, a second node
@@ -15,7 +18,6 @@ import { type Receiver, startReceiver } from '../../helpers/webhook-receiver.ts'
 // app (and takes the app's messages into the group). Two Matrix users speak; the app speaks
 // as a person of its own network. Everyone is seen with the right sender on the other side.
 const SECRET = 'community-e2e-secret-0123456789abcdef'
-type Side = { bridge: BridgeProcess; token: string; peerId: string; configPath: string; addresses: string[] }
 let synapse: Synapse
 let a: Side
 let b: Side
@@ -38,13 +40,6 @@ type Stored = {
   }
 }
 
-const api = (side: Side, path: string, init: RequestInit = {}) =>
-  fetch(`${side.bridge.url}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${side.token}`, 'content-type': 'application/json' },
-  })
-const json = async <T>(res: Promise<Response>): Promise<T> => (await (await res).json()) as T
-
 async function identityOf(side: Side, subject: string): Promise<string | undefined> {
   const page = await json<{ identities: { peerId: string; subject: string }[] }>(api(side, '/v1/identities'))
   return page.identities.find((i) => i.subject === subject)?.peerId
@@ -54,125 +49,15 @@ async function identityOf(side: Side, subject: string): Promise<string | undefin
 const ghostOf = (peerId: string, server: string) =>
   `@_mainframe_${peerId.replace(/[A-Z_]/g, (c) => (c === '_' ? '__' : `_${c.toLowerCase()}`))}:${server}`
 
-async function startSide(config: Record<string, unknown>, configure?: (dir: string) => Promise<void>) {
-  const made = await makeDataDir(config)
-  await configure?.(made.dir)
-  const bridge = await startCli(['--config', made.configPath])
-  const node = await json<{ peerId: string; addresses: string[] }>(
-    fetch(`${bridge.url}/v1/node`, { headers: { authorization: `Bearer ${made.token}` } }),
-  )
-  return {
-    side: {
-      bridge,
-      token: made.token,
-      peerId: node.peerId,
-      configPath: made.configPath,
-      addresses: node.addresses,
-    },
-    addresses: node.addresses,
-  }
-}
-
 beforeAll(async () => {
-  receiver = await startReceiver(SECRET)
-  const port = await freePort()
-  let synapseReady: Promise<Synapse> | undefined
-  const started = await startSide(
-    testConfig({ api: { listen: `127.0.0.1:${port}` }, log: { level: 'warn' } }),
-    async (dir) => {
-      const registrationPath = join(dir, 'registration.yaml')
-      const registration = parse(readFileSync(registrationPath, 'utf8')) as Record<string, unknown>
-      writeFileSync(registrationPath, stringify({ ...registration, url: `http://127.0.0.1:${port}` }))
-      synapseReady = startSynapse({ registration: registrationPath })
-      synapse = await synapseReady
-      const configPath = join(dir, 'config.yaml')
-      const config = parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>
-      writeFileSync(
-        configPath,
-        stringify({
-          ...config,
-          adapters: {
-            matrix: { enabled: true, homeserver_url: synapse.baseUrl, server_name: synapse.serverName },
-          },
-        }),
-      )
-    },
-  )
-  a = started.side
-  b = (await startSide(testConfig({ log: { level: 'warn' }, node: { bootstrap: [started.addresses[0]] } })))
-    .side
-  await until(
-    async () =>
-      (await json<{ peers: { peerId: string }[] }>(api(b, '/v1/node/peers'))).peers.some(
-        (p) => p.peerId === a.peerId,
-      ) || undefined,
-    15_000,
-    'B connected to A',
-  )
-
-  // The group: made on A, B added.
-  const group = await json<{ id: string }>(api(a, '/v1/groups', { method: 'POST', body: '{}' }))
-  groupId = group.id
-  const added = await api(a, `/v1/groups/${groupId}/members`, {
-    method: 'POST',
-    body: JSON.stringify({ peerId: b.peerId }),
-  })
-  expect(added.status).toBe(202)
-  await until(
-    async () =>
-      (await json<{ groups: { id: string }[] }>(api(b, '/v1/groups'))).groups.some((g) => g.id === groupId) ||
-      undefined,
-    15_000,
-    'B joins the group',
-  )
-
-  // Two Matrix users in a room with the bot.
-  const bot = `@_mainframe_bot:${synapse.serverName}`
-  alice = createClient({
-    baseUrl: synapse.baseUrl,
-    ...(await synapse.registerUser('alice', 'alice-password')),
-    logger: quietSdkLogger,
-  })
-  const bobLogin = await synapse.registerUser('bob', 'bob-password')
-  bob = createClient({ baseUrl: synapse.baseUrl, ...bobLogin, logger: quietSdkLogger })
-  roomId = (await alice.createRoom({ name: 'community', invite: [bot, bobLogin.userId] })).room_id
-  await bob.joinRoom(roomId)
-  await until(
-    async () => ((await alice.getJoinedRoomMembers(roomId)).joined[bot] ? true : undefined),
-    15_000,
-    'the bot joins the room',
-  )
-
-  const link = (side: Side, name: string, endpoints: unknown[]) =>
-    api(side, '/v1/links', { method: 'POST', body: JSON.stringify({ name, endpoints }) })
-  const groupEndpoint = { network: 'mainframe', address: `group:${groupId}`, direction: 'both', options: {} }
-  expect(
-    (
-      await link(a, 'portal', [
-        { network: 'matrix', address: roomId, direction: 'both', options: {} },
-        groupEndpoint,
-      ])
-    ).status,
-  ).toBe(201)
-  expect(
-    (
-      await link(b, 'app', [
-        groupEndpoint,
-        { network: 'webhook', address: receiver.url, direction: 'in', options: { secret: SECRET } },
-        { network: 'webhook', address: 'app', direction: 'out', options: { secret: SECRET } },
-      ])
-    ).status,
-  ).toBe(201)
+  ;({ synapse, a, b, receiver, alice, roomId, groupId, bob } = (await startCommunity({
+    secret: SECRET,
+    room: 'community',
+    withBob: true,
+  })) as Community & { bob: MatrixClient })
 }, 180_000)
 
-afterAll(async () => {
-  alice?.stopClient()
-  bob?.stopClient()
-  expect(await a?.bridge.stop()).toBe(0)
-  expect(await b?.bridge.stop()).toBe(0)
-  await synapse?.stop()
-  await receiver?.close()
-})
+afterAll(() => stopCommunity({ synapse, a, b, receiver, alice, bob }))
 
 describe('community bridge: a Matrix room and a Mainframe group over two nodes', () => {
   test('Matrix users reach the group app, each signed by their own bridge identity', async () => {
